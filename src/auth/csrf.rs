@@ -1,0 +1,65 @@
+//! CSRF protection by signed double submit, as Auth.js does it: the cookie holds
+//! `token|HMAC(AUTH_SECRET, token)`, the form (or JSON body) carries `token`. A POST is
+//! accepted only when both are present, the MAC verifies and the two tokens match.
+//! Nothing is stored server-side, so every instance behind a load balancer agrees, and
+//! the sign-in form is covered too (login CSRF).
+
+use rocket::http::{Cookie, CookieJar, SameSite};
+use rocket::request::{self, FromRequest, Request};
+
+use super::token::{constant_time_eq, hmac_hex, is_token_shaped, random_string};
+use crate::config::AuthConfig;
+use crate::error::Error;
+
+const TOKEN_BYTES: usize = 32;
+const TOKEN_LEN: usize = 43;
+const PURPOSE: &str = "csrf-token";
+
+/// The browser's CSRF token, created (and its cookie set) on first use.
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
+
+impl CsrfToken {
+    /// The token of a valid cookie, if the request carries one.
+    fn from_cookie(jar: &CookieJar<'_>, config: &AuthConfig) -> Option<String> {
+        let cookie = jar.get(config.csrf_cookie_name())?;
+        let (token, mac) = cookie.value().split_once('|')?;
+        let expected = hmac_hex(config.secret.expose(), PURPOSE, token);
+        (is_token_shaped(token, TOKEN_LEN) && constant_time_eq(mac, &expected)).then(|| token.to_string())
+    }
+
+    /// The request's token, or a new one with its cookie.
+    pub fn get_or_create(jar: &CookieJar<'_>, config: &AuthConfig) -> Self {
+        if let Some(token) = Self::from_cookie(jar, config) {
+            return CsrfToken(token);
+        }
+        let token = random_string(TOKEN_BYTES);
+        let value = format!("{token}|{}", hmac_hex(config.secret.expose(), PURPOSE, &token));
+        jar.add(
+            Cookie::build((config.csrf_cookie_name(), value))
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .path("/")
+                .secure(config.secure),
+        );
+        CsrfToken(token)
+    }
+
+    /// Checks a submitted token against the cookie: 403 [`Error::Csrf`] unless they match.
+    pub fn verify(jar: &CookieJar<'_>, config: &AuthConfig, submitted: Option<&str>) -> Result<(), Error> {
+        match (Self::from_cookie(jar, config), submitted) {
+            (Some(cookie), Some(form)) if constant_time_eq(&cookie, form) => Ok(()),
+            _ => Err(Error::Csrf),
+        }
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CsrfToken {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        let config = req.rocket().state::<AuthConfig>().expect("AuthConfig is managed");
+        request::Outcome::Success(CsrfToken::get_or_create(req.cookies(), config))
+    }
+}

@@ -1,0 +1,66 @@
+//! The body of every state-changing POST, read from a form-encoded or a JSON body alike
+//! (Auth.js's field names), size-limited, and CSRF-checked before the handler runs: a
+//! handler that takes a [`Payload`] cannot forget the CSRF check.
+
+use rocket::data::{self, Data, FromData, ToByteUnit};
+use rocket::http::Status;
+use rocket::request::Request;
+use serde::de::DeserializeOwned;
+
+use super::csrf::CsrfToken;
+use crate::config::AuthConfig;
+
+/// A form that carries Auth.js's `csrfToken` field.
+pub trait CsrfProtected {
+    fn csrf_token(&self) -> Option<&str>;
+}
+
+/// A parsed, CSRF-checked request body. Fails with 413 (too large), 400 (unreadable)
+/// or 403 (CSRF); the catchers answer those in the client's format.
+pub struct Payload<T>(pub T);
+
+#[rocket::async_trait]
+impl<'r, T: DeserializeOwned + CsrfProtected + Send + 'static> FromData<'r> for Payload<T> {
+    type Error = String;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let json = req.content_type().is_some_and(|ct| ct.is_json());
+        let limit_name = if json { "json" } else { "form" };
+        let limit = req.limits().get(limit_name).unwrap_or_else(|| 16.kibibytes());
+        let body = match data.open(limit).into_string().await {
+            Ok(body) if body.is_complete() => body.into_inner(),
+            Ok(_) => return data::Outcome::Error((Status::PayloadTooLarge, "body too large".into())),
+            Err(_) => return data::Outcome::Error((Status::BadRequest, "unreadable body".into())),
+        };
+        let parsed = if json {
+            serde_json::from_str::<T>(&body).map_err(|e| e.to_string())
+        } else {
+            serde_urlencoded::from_str::<T>(&body).map_err(|e| e.to_string())
+        };
+        let value = match parsed {
+            Ok(value) => value,
+            // The message names the field, never its value.
+            Err(e) => return data::Outcome::Error((Status::BadRequest, e)),
+        };
+        let config = req.rocket().state::<AuthConfig>().expect("AuthConfig is managed");
+        match CsrfToken::verify(req.cookies(), config, value.csrf_token()) {
+            Ok(()) => data::Outcome::Success(Payload(value)),
+            Err(_) => data::Outcome::Error((Status::Forbidden, "CSRF token missing or invalid".into())),
+        }
+    }
+}
+
+/// A body with nothing but the CSRF token and where to go next (sign-out, revoke).
+#[derive(serde::Deserialize)]
+pub struct CallbackForm {
+    #[serde(rename = "csrfToken")]
+    pub csrf_token: Option<String>,
+    #[serde(rename = "callbackUrl")]
+    pub callback_url: Option<String>,
+}
+
+impl CsrfProtected for CallbackForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+}

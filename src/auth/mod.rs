@@ -1,0 +1,10 @@
+//! Authentication: passwords, sessions, CSRF, and the request guards built on them.
+
+pub mod client;
+pub mod csrf;
+pub mod form;
+pub mod guards;
+pub mod password;
+pub mod reply;
+pub mod session;
+pub mod token;

@@ -1,0 +1,129 @@
+//! How an auth endpoint answers: a browser form gets `303 See Other`, Auth.js's browser
+//! client (header `X-Auth-Return-Redirect: 1`) gets `200 {"url": …}`, and a JSON client
+//! gets JSON errors it can read.
+
+use rocket::http::Status;
+use rocket::request::{self, FromRequest, Request};
+use rocket::response::{self, Redirect, Responder};
+use rocket::serde::json::{json, Json};
+use rocket::Response;
+use rocket_dyn_templates::Template;
+
+/// How the client that sent this request wants to be answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    /// A browser navigating: redirects and HTML pages.
+    Html,
+    /// A script that sent or asked for JSON (the `LoginForm` of the seeds): redirects
+    /// on success, JSON on failure.
+    Json,
+    /// Auth.js's client (`X-Auth-Return-Redirect: 1`): every outcome as `{"url": …}`.
+    ReturnRedirect,
+}
+
+impl ReplyMode {
+    pub fn of(req: &Request<'_>) -> Self {
+        if matches!(req.headers().get_one("X-Auth-Return-Redirect"), Some("1" | "true")) {
+            return ReplyMode::ReturnRedirect;
+        }
+        let sent_json = req.content_type().is_some_and(|ct| ct.is_json());
+        let wants_json = req.accept().is_some_and(|a| {
+            a.iter().any(|m| m.is_json()) && !a.iter().any(|m| m.is_html())
+        });
+        let api = req
+            .rocket()
+            .state::<crate::config::AuthConfig>()
+            .is_some_and(|c| req.uri().path().as_str().starts_with(&c.base_path));
+        if sent_json || wants_json || (api && req.method() == rocket::http::Method::Get) {
+            ReplyMode::Json
+        } else {
+            ReplyMode::Html
+        }
+    }
+
+    pub fn is_html(self) -> bool {
+        self == ReplyMode::Html
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ReplyMode {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        request::Outcome::Success(ReplyMode::of(req))
+    }
+}
+
+/// The answer of a state-changing auth endpoint.
+pub enum Reply {
+    /// Done: go to this absolute URL (303, or `200 {"url"}` for Auth.js's client).
+    Redirect(String),
+    /// Done, with a message for the next page (Rocket's flash cookie).
+    RedirectFlash { url: String, kind: &'static str, message: &'static str },
+    /// A form shown again with its messages (browser posts only).
+    Page(Status, Template),
+    /// A failure for a script: `{"error": code, "url": …}` with `status`, or for
+    /// Auth.js's client `200 {"url": …}` carrying `?error=code` in the URL, as Auth.js
+    /// itself answers. A browser is redirected to `url`.
+    Failed { status: Status, code: &'static str, url: String },
+}
+
+impl Reply {
+    /// A failed form: the page again for a browser, `Failed` for scripts.
+    pub fn form_error(
+        mode: ReplyMode,
+        status: Status,
+        code: &'static str,
+        url: String,
+        page: impl FnOnce() -> Template,
+    ) -> Self {
+        if mode.is_html() {
+            Reply::Page(status, page())
+        } else {
+            Reply::Failed { status, code, url }
+        }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Reply {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let mode = ReplyMode::of(req);
+        match self {
+            Reply::Redirect(url) if mode == ReplyMode::ReturnRedirect => {
+                Json(json!({ "url": url })).respond_to(req)
+            }
+            Reply::Redirect(url) => Redirect::to(url).respond_to(req).map(see_other),
+            Reply::RedirectFlash { url, kind, message } => {
+                rocket::response::Flash::new(Reply::Redirect(url), kind, message).respond_to(req)
+            }
+            Reply::Page(status, template) => {
+                let mut response = template.respond_to(req)?;
+                response.set_status(status);
+                Ok(response)
+            }
+            Reply::Failed { status, code, url } => match mode {
+                ReplyMode::ReturnRedirect => {
+                    // Auth.js answers credential errors with 200; keep statuses that a
+                    // client must act on (403 reload the token, 429 wait, 5xx retry).
+                    let status = if matches!(status.code, 401 | 422) { Status::Ok } else { status };
+                    let mut response = Json(json!({ "url": url })).respond_to(req)?;
+                    response.set_status(status);
+                    Ok(response)
+                }
+                ReplyMode::Json => {
+                    let mut response =
+                        Json(json!({ "error": code, "url": url })).respond_to(req)?;
+                    response.set_status(status);
+                    Ok(response)
+                }
+                ReplyMode::Html => Redirect::to(url).respond_to(req).map(see_other),
+            },
+        }
+    }
+}
+
+fn see_other(mut response: Response<'static>) -> Response<'static> {
+    response.set_status(Status::SeeOther);
+    response
+}

@@ -1,0 +1,488 @@
+//! Typed configuration, read once from Rocket's figment.
+//!
+//! Rocket.toml (`[default.auth]`, `[debug.auth]`, `[release.auth]`) holds the defaults;
+//! the environment variables Auth.js users already have in their `.env` (`AUTH_SECRET`,
+//! `AUTH_URL`, …) are merged on top by [`crate::figment`], so the environment wins.
+//! Every value is checked here, at ignition: a value that does not parse stops the app
+//! with a message that names the key, instead of failing on the first request.
+
+use std::fmt;
+
+use rocket::figment::Figment;
+use serde::{de, Deserialize, Deserializer};
+use sha2::{Digest, Sha512};
+use url::Url;
+
+/// Longest password accepted anywhere. Longer input is refused before any hashing, so
+/// a megabyte "password" costs a length check, not an argon2 run (OWASP ASVS 2.1.2
+/// asks that at least 64 characters be accepted; 256 leaves room for passphrases).
+pub const PASSWORD_MAX_LENGTH: usize = 256;
+
+/// Shortest `AUTH_SECRET` accepted: 32 characters, what `openssl rand -base64 32` gives.
+pub const SECRET_MIN_LENGTH: usize = 32;
+
+/// The environment variables read as strings, with their key under `auth`.
+/// They are merged as strings on purpose: figment's own environment provider would
+/// turn an all-digit client id or secret into a number and then refuse it.
+pub const STRING_ENV: &[(&str, &str)] = &[
+    ("AUTH_SECRET", "auth.secret"),
+    ("AUTH_URL", "auth.url"),
+    ("AUTH_GOOGLE_ID", "auth.google_id"),
+    ("AUTH_GOOGLE_SECRET", "auth.google_secret"),
+    ("AUTH_GOOGLE_ISSUER", "auth.google_issuer"),
+    ("AUTH_GITHUB_ID", "auth.github_id"),
+    ("AUTH_GITHUB_SECRET", "auth.github_secret"),
+    ("AUTH_GITHUB_URL", "auth.github_url"),
+    ("AUTH_GITHUB_API_URL", "auth.github_api_url"),
+    ("DATABASE_URL", "databases.main.url"),
+];
+
+/// The environment variables read as numbers or flags, with their key under `auth`.
+pub const VALUE_ENV: &[(&str, &str)] = &[
+    ("AUTH_TRUST_HOST", "auth.trust_host"),
+    ("AUTH_SESSION_MAX_AGE", "auth.session_max_age"),
+    ("AUTH_SESSION_UPDATE_AGE", "auth.session_update_age"),
+    ("AUTH_SESSION_ABSOLUTE_MAX_AGE", "auth.session_absolute_max_age"),
+    ("AUTH_ARGON2_MEMORY_KIB", "auth.argon2_memory_kib"),
+    ("AUTH_ARGON2_ITERATIONS", "auth.argon2_iterations"),
+    ("AUTH_ARGON2_PARALLELISM", "auth.argon2_parallelism"),
+    ("AUTH_PASSWORD_MIN_LENGTH", "auth.password_min_length"),
+    ("AUTH_SIGNIN_MAX_FAILURES", "auth.signin_max_failures"),
+    ("AUTH_SIGNIN_WINDOW", "auth.signin_window"),
+    ("AUTH_PROVIDER_TIMEOUT", "auth.provider_timeout"),
+];
+
+/// The `[auth]` table as written by the user, before checks.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    secret: Option<String>,
+    #[serde(default = "defaults::url")]
+    url: String,
+    #[serde(default, deserialize_with = "flag")]
+    trust_host: bool,
+    #[serde(default = "defaults::base_path")]
+    base_path: String,
+    google_id: Option<String>,
+    google_secret: Option<String>,
+    #[serde(default = "defaults::google_issuer")]
+    google_issuer: String,
+    github_id: Option<String>,
+    github_secret: Option<String>,
+    #[serde(default = "defaults::github_url")]
+    github_url: String,
+    #[serde(default = "defaults::github_api_url")]
+    github_api_url: String,
+    #[serde(default = "defaults::session_max_age")]
+    session_max_age: u64,
+    #[serde(default = "defaults::session_update_age")]
+    session_update_age: u64,
+    #[serde(default = "defaults::session_absolute_max_age")]
+    session_absolute_max_age: u64,
+    #[serde(default = "defaults::argon2_memory_kib")]
+    argon2_memory_kib: u32,
+    #[serde(default = "defaults::argon2_iterations")]
+    argon2_iterations: u32,
+    #[serde(default = "defaults::argon2_parallelism")]
+    argon2_parallelism: u32,
+    #[serde(default = "defaults::password_min_length")]
+    password_min_length: usize,
+    #[serde(default = "defaults::signin_max_failures")]
+    signin_max_failures: u32,
+    #[serde(default = "defaults::signin_window")]
+    signin_window: u64,
+    #[serde(default = "defaults::provider_timeout")]
+    provider_timeout: u64,
+}
+
+mod defaults {
+    pub fn url() -> String {
+        "http://localhost:8000".into()
+    }
+    pub fn base_path() -> String {
+        "/api/auth".into()
+    }
+    pub fn google_issuer() -> String {
+        "https://accounts.google.com".into()
+    }
+    pub fn github_url() -> String {
+        "https://github.com".into()
+    }
+    pub fn github_api_url() -> String {
+        "https://api.github.com".into()
+    }
+    pub fn session_max_age() -> u64 {
+        30 * 24 * 3600
+    }
+    pub fn session_update_age() -> u64 {
+        24 * 3600
+    }
+    pub fn session_absolute_max_age() -> u64 {
+        90 * 24 * 3600
+    }
+    pub fn argon2_memory_kib() -> u32 {
+        19_456
+    }
+    pub fn argon2_iterations() -> u32 {
+        2
+    }
+    pub fn argon2_parallelism() -> u32 {
+        1
+    }
+    pub fn password_min_length() -> usize {
+        8
+    }
+    pub fn signin_max_failures() -> u32 {
+        5
+    }
+    pub fn signin_window() -> u64 {
+        900
+    }
+    pub fn provider_timeout() -> u64 {
+        10
+    }
+}
+
+/// Accepts `true/false`, `1/0`, `yes/no`, `on/off` (any case) from TOML or the environment.
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Bool(bool),
+        Int(i64),
+        Text(String),
+    }
+    match Raw::deserialize(d)? {
+        Raw::Bool(b) => Ok(b),
+        Raw::Int(1) => Ok(true),
+        Raw::Int(0) => Ok(false),
+        Raw::Text(s) => match s.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" | "" => Ok(false),
+            _ => Err(de::Error::custom(format!("expected true or false, found {s:?}"))),
+        },
+        Raw::Int(n) => Err(de::Error::custom(format!("expected true or false, found {n}"))),
+    }
+}
+
+/// A secret that never prints: `Debug` shows its length only.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    /// The raw key bytes, for HMAC.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// A fresh random secret, for debug runs started without `AUTH_SECRET`.
+    pub fn generate() -> Self {
+        Secret(crate::auth::token::random_string(32).into_bytes())
+    }
+
+    /// Rocket's 512-bit `secret_key` (private cookies), derived from this secret with
+    /// domain separation, so several instances sharing `AUTH_SECRET` share it too.
+    pub fn rocket_secret_key(&self) -> Vec<u8> {
+        let mut hasher = Sha512::new();
+        hasher.update(b"rocket-auth/rocket-secret-key/v1\0");
+        hasher.update(&self.0);
+        hasher.finalize().to_vec()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret([{} bytes redacted])", self.0.len())
+    }
+}
+
+/// Session lifetimes, in seconds (DESIGN.md, Sessions).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionConfig {
+    /// Inactivity after which a session expires (Auth.js `maxAge`).
+    pub max_age: i64,
+    /// Time between two extensions of the expiry (Auth.js `updateAge`).
+    pub update_age: i64,
+    /// Hard cap on a session's life from sign-in.
+    pub absolute_max_age: i64,
+}
+
+/// Credentials of one OAuth provider; present only when both id and secret are set.
+#[derive(Clone)]
+pub struct ProviderCredentials {
+    pub client_id: String,
+    pub client_secret: Secret,
+}
+
+impl fmt::Debug for ProviderCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .finish()
+    }
+}
+
+/// The checked configuration, kept in Rocket's managed state.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// Key for CSRF tokens and Rocket's private cookies.
+    pub secret: Secret,
+    /// True when `AUTH_SECRET` was missing and a random one was made (debug only).
+    pub secret_generated: bool,
+    /// Public origin, e.g. `http://localhost:8000`, without a trailing slash.
+    pub origin: Url,
+    /// Whether the public origin is https: decides `Secure` and the cookie prefixes.
+    pub secure: bool,
+    /// Where the Auth.js protocol endpoints are mounted, e.g. `/api/auth`.
+    pub base_path: String,
+    /// Whether `X-Forwarded-*` headers come from a trusted proxy.
+    pub trust_host: bool,
+    pub session: SessionConfig,
+    pub argon2: argon2::Params,
+    pub password_min_length: usize,
+    pub signin_max_failures: u32,
+    pub signin_window: u64,
+    pub provider_timeout: u64,
+    pub google: Option<ProviderCredentials>,
+    pub google_issuer: Url,
+    pub github: Option<ProviderCredentials>,
+    pub github_url: Url,
+    pub github_api_url: Url,
+}
+
+/// A configuration error; its message names the offending key.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+impl ConfigError {
+    fn key(env: &str, key: &str, problem: impl fmt::Display) -> Self {
+        ConfigError(format!("{env} (Rocket.toml `{key}`): {problem}"))
+    }
+}
+
+impl AuthConfig {
+    /// Reads and checks the `auth` table. `release` decides whether a missing
+    /// `AUTH_SECRET` is fatal (release) or replaced by a random one (debug).
+    pub fn from_figment(figment: &Figment, release: bool) -> Result<Self, ConfigError> {
+        let raw: RawConfig = if figment.contains("auth") {
+            figment.extract_inner("auth")
+        } else {
+            Figment::new().extract()
+        }
+        .map_err(|e| {
+            // Name the variable the user set, not only figment's key path.
+            let key = e.path.join(".");
+            let env = VALUE_ENV
+                .iter()
+                .chain(STRING_ENV)
+                .find(|(_, k)| k.strip_prefix("auth.") == Some(key.as_str()))
+                .map_or("auth", |(env, _)| *env);
+            ConfigError::key(env, &format!("auth.{key}"), e.kind)
+        })?;
+        Self::check(raw, release)
+    }
+
+    fn check(raw: RawConfig, release: bool) -> Result<Self, ConfigError> {
+        let (secret, secret_generated) = match raw.secret.filter(|s| !s.is_empty()) {
+            Some(s) if s.chars().count() < SECRET_MIN_LENGTH => {
+                return Err(ConfigError::key(
+                    "AUTH_SECRET",
+                    "auth.secret",
+                    format!(
+                        "must be at least {SECRET_MIN_LENGTH} characters; generate one with `openssl rand -base64 32`"
+                    ),
+                ))
+            }
+            Some(s) => (Secret(s.into_bytes()), false),
+            None if release => {
+                return Err(ConfigError::key(
+                    "AUTH_SECRET",
+                    "auth.secret",
+                    "is required in a release build; generate one with `openssl rand -base64 32`",
+                ))
+            }
+            None => (Secret::generate(), true),
+        };
+
+        let (origin, url_path) = parse_public_url("AUTH_URL", "auth.url", &raw.url)?;
+        let secure = origin.scheme() == "https";
+        // Auth.js v5 reads a path in AUTH_URL as the base path of its endpoints.
+        let base_path = match url_path {
+            Some(path) => path,
+            None => normalise_base_path(&raw.base_path)?,
+        };
+
+        let session = SessionConfig {
+            max_age: positive("AUTH_SESSION_MAX_AGE", "auth.session_max_age", raw.session_max_age)?,
+            update_age: seconds(
+                "AUTH_SESSION_UPDATE_AGE",
+                "auth.session_update_age",
+                raw.session_update_age,
+            )?,
+            absolute_max_age: positive(
+                "AUTH_SESSION_ABSOLUTE_MAX_AGE",
+                "auth.session_absolute_max_age",
+                raw.session_absolute_max_age,
+            )?,
+        };
+        if session.update_age > session.max_age {
+            return Err(ConfigError::key(
+                "AUTH_SESSION_UPDATE_AGE",
+                "auth.session_update_age",
+                "must not exceed AUTH_SESSION_MAX_AGE, or sessions would expire before they are ever extended",
+            ));
+        }
+
+        let argon2 = argon2::Params::new(
+            raw.argon2_memory_kib,
+            raw.argon2_iterations,
+            raw.argon2_parallelism,
+            None,
+        )
+        .map_err(|e| {
+            ConfigError(format!(
+                "AUTH_ARGON2_MEMORY_KIB / AUTH_ARGON2_ITERATIONS / AUTH_ARGON2_PARALLELISM \
+                 (Rocket.toml `auth.argon2_*`): invalid argon2 parameters: {e}"
+            ))
+        })?;
+
+        if raw.password_min_length == 0 || raw.password_min_length > PASSWORD_MAX_LENGTH {
+            return Err(ConfigError::key(
+                "AUTH_PASSWORD_MIN_LENGTH",
+                "auth.password_min_length",
+                format!("must be between 1 and {PASSWORD_MAX_LENGTH}"),
+            ));
+        }
+        if raw.signin_max_failures == 0 {
+            return Err(ConfigError::key(
+                "AUTH_SIGNIN_MAX_FAILURES",
+                "auth.signin_max_failures",
+                "must be at least 1",
+            ));
+        }
+        positive("AUTH_SIGNIN_WINDOW", "auth.signin_window", raw.signin_window)?;
+        positive("AUTH_PROVIDER_TIMEOUT", "auth.provider_timeout", raw.provider_timeout)?;
+
+        let google = provider(raw.google_id, raw.google_secret);
+        let github = provider(raw.github_id, raw.github_secret);
+        let google_issuer = parse_provider_url("AUTH_GOOGLE_ISSUER", "auth.google_issuer", &raw.google_issuer)?;
+        let github_url = parse_provider_url("AUTH_GITHUB_URL", "auth.github_url", &raw.github_url)?;
+        let github_api_url =
+            parse_provider_url("AUTH_GITHUB_API_URL", "auth.github_api_url", &raw.github_api_url)?;
+
+        Ok(AuthConfig {
+            secret,
+            secret_generated,
+            origin,
+            secure,
+            base_path,
+            trust_host: raw.trust_host,
+            session,
+            argon2,
+            password_min_length: raw.password_min_length,
+            signin_max_failures: raw.signin_max_failures,
+            signin_window: raw.signin_window,
+            provider_timeout: raw.provider_timeout,
+            google,
+            google_issuer,
+            github,
+            github_url,
+            github_api_url,
+        })
+    }
+
+    /// The absolute URL of a path on this app's public origin.
+    pub fn absolute(&self, path: &str) -> String {
+        let origin = self.origin.as_str().trim_end_matches('/');
+        format!("{origin}{path}")
+    }
+
+    /// The session cookie's name: `__Secure-` prefixed on https, as Auth.js names it.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.secure {
+            "__Secure-authjs.session-token"
+        } else {
+            "authjs.session-token"
+        }
+    }
+
+    /// The CSRF cookie's name: `__Host-` prefixed on https (no Domain, Path=/, Secure),
+    /// so a sibling subdomain cannot plant a token of its choosing.
+    pub fn csrf_cookie_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-authjs.csrf-token"
+        } else {
+            "authjs.csrf-token"
+        }
+    }
+}
+
+fn provider(id: Option<String>, secret: Option<String>) -> Option<ProviderCredentials> {
+    match (id, secret) {
+        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Some(ProviderCredentials {
+            client_id: id,
+            client_secret: Secret(secret.into_bytes()),
+        }),
+        _ => None,
+    }
+}
+
+fn seconds(env: &str, key: &str, value: u64) -> Result<i64, ConfigError> {
+    // Ten years is far beyond any sane lifetime and keeps every sum well inside i64.
+    const MAX: u64 = 10 * 365 * 24 * 3600;
+    if value > MAX {
+        return Err(ConfigError::key(env, key, format!("must be at most {MAX} seconds")));
+    }
+    Ok(value as i64)
+}
+
+fn positive(env: &str, key: &str, value: u64) -> Result<i64, ConfigError> {
+    if value == 0 {
+        return Err(ConfigError::key(env, key, "must be greater than 0"));
+    }
+    seconds(env, key, value)
+}
+
+/// Splits `AUTH_URL` into its origin and, when present, a base path.
+fn parse_public_url(env: &str, key: &str, raw: &str) -> Result<(Url, Option<String>), ConfigError> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| ConfigError::key(env, key, format!("is not a URL ({e}): {raw:?}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ConfigError::key(env, key, format!("must be an http or https URL: {raw:?}")));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(ConfigError::key(env, key, "must not carry credentials, a query or a fragment"));
+    }
+    let path = url.path().trim_end_matches('/');
+    let base_path = (!path.is_empty()).then(|| path.to_string());
+    let origin = Url::parse(&url.origin().ascii_serialization())
+        .map_err(|e| ConfigError::key(env, key, e))?;
+    Ok((origin, base_path))
+}
+
+fn parse_provider_url(env: &str, key: &str, raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| ConfigError::key(env, key, format!("is not a URL ({e}): {raw:?}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ConfigError::key(env, key, format!("must be an http or https URL: {raw:?}")));
+    }
+    Ok(url)
+}
+
+fn normalise_base_path(raw: &str) -> Result<String, ConfigError> {
+    let path = raw.trim().trim_end_matches('/');
+    let valid = path.starts_with('/')
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.'));
+    if !valid || path.contains("//") {
+        return Err(ConfigError::key(
+            "AUTH_URL",
+            "auth.base_path",
+            format!("must be a path such as /api/auth, found {raw:?}"),
+        ));
+    }
+    Ok(path.to_string())
+}

@@ -1,0 +1,147 @@
+//! The database: one pool over `sqlx::Any`, so the same binary runs on SQLite (the
+//! embedded default) and PostgreSQL (production), chosen by the URL at start.
+//!
+//! All SQL lives in this module, one file per table. Queries are written once, in the
+//! dialect both backends accept: `$1` placeholders, integer Unix-second times, text
+//! ids, `RETURNING`.
+
+pub mod sessions;
+pub mod users;
+
+use std::path::Path;
+
+use rocket::fairing::AdHoc;
+use rocket::{Build, Rocket};
+use rocket_db_pools::Database;
+use sqlx::migrate::Migrator;
+
+/// The pool, initialised by rocket_db_pools from `databases.main` (`DATABASE_URL`).
+#[derive(Database)]
+#[database("main")]
+pub struct Db(sqlx::AnyPool);
+
+/// A pooled connection, for handlers and guards.
+pub type Conn = sqlx::pool::PoolConnection<sqlx::Any>;
+
+/// The executor every query function takes first.
+pub type Executor = sqlx::AnyConnection;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which SQL server is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names, or `None` for an unsupported scheme.
+    pub fn from_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Makes an SQLite URL usable on a fresh machine: creates the file's directory and
+/// adds `mode=rwc` (rocket_db_pools does this only for its typed SQLite pool, not for
+/// `Any`). Other URLs pass unchanged.
+pub fn prepare_url(url: &str) -> Result<String, String> {
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+        return Ok(url.to_string());
+    };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" {
+        return Ok(url.to_string());
+    }
+    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create the database directory {}: {e}", dir.display()))?;
+    }
+    if query.split('&').any(|p| p.starts_with("mode=")) {
+        Ok(url.to_string())
+    } else if query.is_empty() {
+        Ok(format!("{url}?mode=rwc"))
+    } else {
+        Ok(format!("{url}&mode=rwc"))
+    }
+}
+
+/// Runs the migrations of the pool's backend at ignition, and on SQLite turns on WAL
+/// (persistent in the file) so readers never wait for the writer. Several instances
+/// starting together are safe: sqlx takes an advisory lock on PostgreSQL.
+pub fn migrations() -> AdHoc {
+    AdHoc::try_on_ignite("Database migrations", |rocket| async move {
+        match migrate(&rocket).await {
+            Ok(()) => Ok(rocket),
+            Err(e) => {
+                log::error!("database set-up failed: {e}");
+                Err(rocket)
+            }
+        }
+    })
+}
+
+async fn migrate(rocket: &Rocket<Build>) -> Result<(), sqlx::Error> {
+    let Some(db) = Db::fetch(rocket) else {
+        return Err(sqlx::Error::Configuration("the database pool did not start".into()));
+    };
+    let Some(backend) = rocket.state::<Backend>().copied() else {
+        return Err(sqlx::Error::Configuration("unknown database backend".into()));
+    };
+    match backend {
+        Backend::Sqlite => {
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&**db).await?;
+            SQLITE_MIGRATIONS.run(&**db).await?;
+        }
+        Backend::Postgres => POSTGRES_MIGRATIONS.run(&**db).await?,
+    }
+    Ok(())
+}
+
+/// Answers whether the database is reachable: one trivial round trip.
+pub async fn ping(db: &Db) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1").execute(&**db).await.map(|_| ())
+}
+
+/// Whether `e` is a unique-constraint violation: how a lost race on a unique value
+/// (two sign-ups with one email) is told apart from a real failure. Callers ask it of
+/// an insert whose only unique column besides a random id is the one they mean.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation()
+                || matches!(db.code().as_deref(), Some("23505") | Some("2067") | Some("1555"))
+        }
+        _ => false,
+    }
+}
+
+/// Whether `e` means the database cannot be reached or is overloaded (503), rather
+/// than a fault in a query (500).
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or("");
+            // SQLite busy/locked; PostgreSQL connection exceptions, shutdowns, overload.
+            matches!(code, "5" | "6" | "261" | "262" | "517")
+                || code.starts_with("08")
+                || code.starts_with("57P")
+                || code.starts_with("53")
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,124 @@
+//! The `sessions` table.
+
+use sqlx::FromRow;
+
+use super::Executor;
+
+/// A session row joined with its user: what the per-request check loads, in one
+/// primary-key lookup.
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionWithUser {
+    pub id: String,
+    pub secret_hash: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_active_at: i64,
+    pub user_id: String,
+    pub user_name: String,
+    pub user_email: String,
+    pub user_image: String,
+}
+
+/// What a sign-in stores.
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub secret_hash: &'a str,
+    pub user_id: &'a str,
+    pub now: i64,
+    pub expires_at: i64,
+    pub user_agent: &'a str,
+    pub ip: &'a str,
+}
+
+pub async fn insert(conn: &mut Executor, s: &NewSession<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sessions \
+         (id, secret_hash, user_id, created_at, expires_at, last_active_at, user_agent, ip) \
+         VALUES ($1, $2, $3, $4, $5, $4, $6, $7)",
+    )
+    .bind(s.id)
+    .bind(s.secret_hash)
+    .bind(s.user_id)
+    .bind(s.now)
+    .bind(s.expires_at)
+    .bind(s.user_agent)
+    .bind(s.ip)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// The session check: one indexed query, by the public id (the primary key).
+pub async fn find_with_user(
+    conn: &mut Executor,
+    id: &str,
+) -> Result<Option<SessionWithUser>, sqlx::Error> {
+    sqlx::query_as::<_, SessionWithUser>(
+        "SELECT s.id, s.secret_hash, s.created_at, s.expires_at, s.last_active_at, \
+                u.id AS user_id, u.name AS user_name, u.email AS user_email, u.image AS user_image \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Sliding expiry and last-active, in one write; only called when one of them is due.
+pub async fn update_activity(
+    conn: &mut Executor,
+    id: &str,
+    expires_at: i64,
+    last_active_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET expires_at = $2, last_active_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(expires_at)
+        .bind(last_active_at)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Ends one session, given proof of its token (the hash of its secret half): sign-out,
+/// and the old session of a browser that signs in again.
+pub async fn delete_by_token(
+    conn: &mut Executor,
+    id: &str,
+    secret_hash: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE id = $1 AND secret_hash = $2")
+        .bind(id)
+        .bind(secret_hash)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected() > 0)
+}
+
+/// A row of the sessions page.
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionListing {
+    pub id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_active_at: i64,
+    pub user_agent: String,
+    pub ip: String,
+}
+
+/// The user's live sessions, most recently active first.
+pub async fn list_for_user(
+    conn: &mut Executor,
+    user_id: &str,
+    now: i64,
+) -> Result<Vec<SessionListing>, sqlx::Error> {
+    sqlx::query_as::<_, SessionListing>(
+        "SELECT id, created_at, expires_at, last_active_at, user_agent, ip FROM sessions \
+         WHERE user_id = $1 AND expires_at > $2 \
+         ORDER BY last_active_at DESC, created_at DESC",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(conn)
+    .await
+}

@@ -1,0 +1,106 @@
+//! The `users` table.
+
+use sqlx::FromRow;
+
+use super::Executor;
+
+/// A user as pages and the session JSON show it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct User {
+    pub id: String,
+    pub name: Option<String>,
+    pub email: String,
+    pub image: Option<String>,
+}
+
+/// `''` in the database is `None` in Rust (see the migration on why nothing is NULL).
+pub(crate) fn non_empty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    id: String,
+    name: String,
+    email: String,
+    image: String,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User { id: r.id, name: non_empty(r.name), email: r.email, image: non_empty(r.image) }
+    }
+}
+
+/// A user with the password hash, for sign-in only.
+pub struct Credentials {
+    pub id: String,
+    pub password_hash: Option<String>,
+}
+
+#[derive(FromRow)]
+struct CredentialsRow {
+    id: String,
+    password_hash: String,
+}
+
+/// What sign-up stores.
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub name: Option<&'a str>,
+    pub email: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub now: i64,
+}
+
+pub async fn insert(conn: &mut Executor, user: &NewUser<'_>) -> Result<User, sqlx::Error> {
+    sqlx::query_as::<_, UserRow>(
+        "INSERT INTO users (id, name, email, password_hash, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) \
+         RETURNING id, name, email, image",
+    )
+    .bind(user.id)
+    .bind(user.name.unwrap_or(""))
+    .bind(user.email)
+    .bind(user.password_hash.unwrap_or(""))
+    .bind(user.now)
+    .fetch_one(conn)
+    .await
+    .map(User::from)
+}
+
+/// Looks a user up by normalised email, for sign-in.
+pub async fn find_credentials_by_email(
+    conn: &mut Executor,
+    email: &str,
+) -> Result<Option<Credentials>, sqlx::Error> {
+    let row = sqlx::query_as::<_, CredentialsRow>("SELECT id, password_hash FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| Credentials { id: r.id, password_hash: non_empty(r.password_hash) }))
+}
+
+pub async fn find_by_id(conn: &mut Executor, id: &str) -> Result<Option<User>, sqlx::Error> {
+    let row = sqlx::query_as::<_, UserRow>("SELECT id, name, email, image FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(User::from))
+}
+
+/// Replaces a password hash (a rehash at new parameters, or a password change).
+pub async fn update_password_hash(
+    conn: &mut Executor,
+    id: &str,
+    hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}

@@ -1,0 +1,82 @@
+//! The one error type. Each variant says the status it answers with; the same error
+//! answers an HTML page to a browser and JSON to a script. Internal faults log their
+//! source and show a generic message: nothing internal reaches the client.
+
+use rocket::http::{Header, Status};
+use rocket::request::Request;
+use rocket::response::{self, Responder};
+use rocket::serde::json::{json, Json};
+use rocket_dyn_templates::Template;
+
+use crate::auth::reply::ReplyMode;
+use crate::views::ErrorPage;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// 403 `MissingCSRF`: the form's token is missing or does not match the cookie.
+    #[error("missing or invalid CSRF token")]
+    Csrf,
+    /// 401 `SessionRequired`.
+    #[error("sign-in required")]
+    SessionRequired,
+    /// 404.
+    #[error("not found")]
+    NotFound,
+    /// 503 with `Retry-After`: every password-hashing slot is taken and the wait ran out.
+    #[error("too many password checks in progress")]
+    Busy,
+    /// 503 when the database cannot be reached, 500 for any other database fault.
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    /// 500.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn status(&self) -> Status {
+        match self {
+            Error::Csrf => Status::Forbidden,
+            Error::SessionRequired => Status::Unauthorized,
+            Error::NotFound => Status::NotFound,
+            Error::Busy => Status::ServiceUnavailable,
+            Error::Database(e) if crate::db::is_unavailable(e) => Status::ServiceUnavailable,
+            Error::Database(_) | Error::Internal(_) => Status::InternalServerError,
+        }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Error {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let status = self.status();
+        match &self {
+            Error::Database(e) => log::error!("{} {}: database error: {e}", req.method(), req.uri().path()),
+            Error::Internal(e) => log::error!("{} {}: {e}", req.method(), req.uri().path()),
+            _ => {}
+        }
+        let mut response = error_response(status, req)?;
+        if status == Status::ServiceUnavailable {
+            response.set_header(Header::new("Retry-After", "5"));
+        }
+        Ok(response)
+    }
+}
+
+/// The error page, or its JSON twin, for a status: used by [`Error`] and the catchers.
+pub fn error_response(status: Status, req: &Request<'_>) -> response::Result<'static> {
+    let page = ErrorPage::for_status(status);
+    let mut response = if ReplyMode::of(req).is_html() {
+        Template::render("error", &page).respond_to(req)?
+    } else {
+        let url = req
+            .rocket()
+            .state::<crate::config::AuthConfig>()
+            .map(|c| c.absolute(&format!("/error?error={}", page.code)))
+            .unwrap_or_default();
+        Json(json!({ "error": page.code, "message": page.message, "url": url })).respond_to(req)?
+    };
+    response.set_status(status);
+    Ok(response)
+}

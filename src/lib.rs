@@ -1,0 +1,121 @@
+//! Password and OAuth sign-in for Rocket, with every sign-in creating the same kind of
+//! server-side session in SQL (SQLite embedded, PostgreSQL in production).
+//!
+//! [`figment`] reads the configuration (Rocket.toml, then Auth.js's environment
+//! names); [`build`] makes the app from any figment, which is how tests run it on a
+//! fresh database with their own settings.
+
+/// Authentication: passwords, sessions, CSRF, request guards.
+pub mod auth;
+/// Typed configuration from Rocket's figment.
+pub mod config;
+/// The database pool, migrations, and all SQL.
+pub mod db;
+/// Values parsed at the edge: email, password, callback URL, name.
+pub mod domain;
+/// The one error type and its responder.
+pub mod error;
+/// Global response policy: security headers.
+pub mod fairings;
+/// Every route and catcher.
+pub mod routes;
+/// Template contexts.
+pub mod views;
+
+use base64::Engine;
+use rocket::fairing::AdHoc;
+use rocket::figment::providers::Serialized;
+use rocket::figment::value::Value;
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
+use rocket_db_pools::Database;
+use rocket_dyn_templates::Template;
+
+use crate::auth::password::Hasher;
+use crate::config::{AuthConfig, STRING_ENV, VALUE_ENV};
+use crate::db::{Backend, Db};
+
+/// The database used when `DATABASE_URL` is not set: a file created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/auth.db";
+
+/// Rocket's figment (Rocket.toml and `ROCKET_*`), with Auth.js's environment names
+/// merged on top so the environment wins, and Rocket's `X-Real-IP` trust turned off:
+/// any client can send that header, so the client IP is the socket's unless
+/// `AUTH_TRUST_HOST` declares a proxy.
+pub fn figment() -> Figment {
+    figment_with_env(|name| std::env::var(name).ok())
+}
+
+/// [`figment`] with the environment read through `lookup`: how tests set `AUTH_*`
+/// variables without touching the process environment that parallel tests share.
+pub fn figment_with_env(lookup: impl Fn(&str) -> Option<String>) -> Figment {
+    let mut figment = rocket::Config::figment();
+    for (env, key) in STRING_ENV {
+        if let Some(value) = lookup(env) {
+            figment = figment.merge(Serialized::global(key, value));
+        }
+    }
+    for (env, key) in VALUE_ENV {
+        if let Some(value) = lookup(env) {
+            // Parsed as figment parses any environment value: numbers, booleans, text.
+            let value: Value = value.parse().unwrap_or_else(|_| Value::from(value));
+            figment = figment.merge(Serialized::global(key, value));
+        }
+    }
+    figment.merge(("ip_header", false))
+}
+
+/// Builds the app from `figment`. A configuration error does not panic: the returned
+/// Rocket fails at ignition with a message naming the key.
+pub fn build(figment: Figment) -> Rocket<Build> {
+    sqlx::any::install_default_drivers();
+    let release = figment.profile() == rocket::Config::RELEASE_PROFILE;
+    let url = figment
+        .extract_inner::<String>("databases.main.url")
+        .unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_string());
+
+    let prepared = AuthConfig::from_figment(&figment, release)
+        .map_err(|e| e.to_string())
+        .and_then(|config| {
+            let backend = Backend::from_url(&url).ok_or_else(|| {
+                format!("DATABASE_URL (Rocket.toml `databases.main.url`): expected sqlite://… or postgres://…, found {url:?}")
+            })?;
+            let url = db::prepare_url(&url).map_err(|e| format!("DATABASE_URL: {e}"))?;
+            Ok((config, backend, url))
+        });
+    let (config, backend, url) = match prepared {
+        Ok(parts) => parts,
+        Err(message) => {
+            return rocket::custom(figment.merge(("secret_key", rocket_key(&config::Secret::generate()))))
+                .attach(AdHoc::try_on_ignite("Configuration", |rocket| async move {
+                    log::error!("invalid configuration: {message}");
+                    eprintln!("invalid configuration: {message}");
+                    Err(rocket)
+                }));
+        }
+    };
+    if config.secret_generated {
+        log::warn!(
+            "AUTH_SECRET is not set: using a random secret for this run. Forms open before a \
+             restart will need a reload. Set AUTH_SECRET (openssl rand -base64 32)."
+        );
+    }
+
+    let figment = figment
+        .merge(("secret_key", rocket_key(&config.secret)))
+        .merge(("databases.main.url", url));
+    let hasher = Hasher::new(config.argon2.clone());
+    let rocket = rocket::custom(figment)
+        .manage(backend)
+        .manage(hasher)
+        .attach(Db::init())
+        .attach(db::migrations())
+        .attach(Template::fairing())
+        .attach(fairings::SecurityHeaders::new(&config));
+    let rocket = routes::mount(rocket, &config);
+    rocket.manage(config)
+}
+
+fn rocket_key(secret: &config::Secret) -> String {
+    base64::engine::general_purpose::STANDARD.encode(secret.rocket_secret_key())
+}

@@ -1,0 +1,188 @@
+//! Password sign-in: the page and `POST {base}/callback/credentials`.
+
+use rocket::form::FromForm;
+use rocket::http::{CookieJar, Status};
+use rocket::request::FlashMessage;
+use rocket::{get, post, routes, Route, State};
+use rocket_dyn_templates::Template;
+use serde::Deserialize;
+
+use super::signin_error_url;
+use crate::auth::client::ClientInfo;
+use crate::auth::csrf::CsrfToken;
+use crate::auth::form::{CsrfProtected, Payload};
+use crate::auth::guards::MaybeSignedIn;
+use crate::auth::password::Hasher;
+use crate::auth::reply::{Reply, ReplyMode};
+use crate::auth::session;
+use crate::config::AuthConfig;
+use crate::db::{users, Db};
+use crate::domain::{has_control_chars, CallbackUrl, Email, Password};
+use crate::error::Result;
+use crate::views::{Base, ErrorPage, FieldErrors, ProviderView, SigninPage};
+
+pub fn routes() -> Vec<Route> {
+    routes![page]
+}
+
+pub fn api_routes() -> Vec<Route> {
+    routes![credentials]
+}
+
+/// The query of the sign-in and sign-up pages.
+#[derive(FromForm, Default)]
+pub struct PageQuery {
+    #[field(name = "callbackUrl")]
+    pub callback_url: Option<String>,
+    pub error: Option<String>,
+}
+
+/// The providers with credentials configured, for buttons and `/providers`.
+pub fn enabled_providers(config: &AuthConfig) -> Vec<ProviderView> {
+    let mut providers = Vec::new();
+    if config.google.is_some() {
+        providers.push(ProviderView { id: "google", name: "Google" });
+    }
+    if config.github.is_some() {
+        providers.push(ProviderView { id: "github", name: "GitHub" });
+    }
+    providers
+}
+
+/// What the sign-in page shows, whether fresh or after a failed attempt.
+struct PageState {
+    callback: CallbackUrl,
+    email: String,
+    error: Option<String>,
+    errors: FieldErrors,
+}
+
+fn render(base: Base, config: &AuthConfig, state: PageState, signed_in_as: Option<String>) -> Template {
+    Template::render(
+        "signin",
+        SigninPage {
+            base,
+            callback_url: state.callback.relative(),
+            email: state.email,
+            error: state.error,
+            errors: state.errors,
+            providers: enabled_providers(config),
+            signed_in_as,
+        },
+    )
+}
+
+/// `GET /signin`: the credentials form and a button per enabled provider.
+#[get("/signin?<q..>")]
+fn page(
+    q: PageQuery,
+    session: MaybeSignedIn<'_>,
+    csrf: CsrfToken,
+    config: &State<AuthConfig>,
+    flash: Option<FlashMessage<'_>>,
+) -> Template {
+    let callback = CallbackUrl::parse(q.callback_url.as_deref(), &config.origin);
+    // Only known codes are shown, never the raw parameter.
+    let error = q
+        .error
+        .as_deref()
+        .map(ErrorPage::for_code)
+        .filter(|p| p.code != "Default")
+        .map(|p| p.message.to_string());
+    let signed_in_as = session.0.map(|s| s.user.email.clone());
+    let base = Base::new(session.0, &csrf, config, flash);
+    let state = PageState { callback, email: String::new(), error, errors: FieldErrors::new() };
+    render(base, config, state, signed_in_as)
+}
+
+/// The sign-in body: Auth.js's field names, from a form or JSON.
+#[derive(Deserialize)]
+pub struct CredentialsForm {
+    email: Option<String>,
+    password: Option<String>,
+    #[serde(rename = "csrfToken")]
+    csrf_token: Option<String>,
+    #[serde(rename = "callbackUrl")]
+    callback_url: Option<String>,
+}
+
+impl CsrfProtected for CredentialsForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+}
+
+/// `POST {base}/callback/credentials`: checks the password and starts a new session.
+///
+/// 303 to `callbackUrl` on success (`200 {"url"}` for Auth.js's client). An unknown
+/// email and a wrong password get the same answer after the same work (a dummy argon2
+/// verification): 401 `CredentialsSignin`. Invalid fields: 422. CSRF: 403.
+#[allow(clippy::too_many_arguments)]
+#[post("/callback/credentials", data = "<form>")]
+async fn credentials(
+    form: Payload<CredentialsForm>,
+    mode: ReplyMode,
+    config: &State<AuthConfig>,
+    hasher: &State<Hasher>,
+    db: &State<Db>,
+    jar: &CookieJar<'_>,
+    client: ClientInfo,
+    csrf: CsrfToken,
+) -> Result<Reply> {
+    let form = form.0;
+    let callback = CallbackUrl::parse(form.callback_url.as_deref(), &config.origin);
+    let raw_email = form.email.unwrap_or_default();
+    let mut errors = FieldErrors::new();
+    let email = Email::parse(&raw_email).map_err(|e| errors.insert("email", e.0)).ok();
+    let password = Password::candidate(form.password.unwrap_or_default())
+        .map_err(|e| errors.insert("password", e.0))
+        .ok();
+
+    let failure = |status: Status, error: Option<&str>, errors: FieldErrors| {
+        let url = signin_error_url(config, "CredentialsSignin", &callback);
+        let email = if has_control_chars(&raw_email) { String::new() } else { raw_email.clone() };
+        Reply::form_error(mode, status, "CredentialsSignin", url, || {
+            let state = PageState {
+                callback: callback.clone(),
+                email,
+                error: error.map(str::to_string),
+                errors,
+            };
+            render(Base::new(None, &csrf, config, None), config, state, None)
+        })
+    };
+
+    let (Some(email), Some(password)) = (email, password) else {
+        return Ok(failure(
+            Status::UnprocessableEntity,
+            Some("Check the highlighted fields."),
+            errors,
+        ));
+    };
+
+    let user = {
+        let mut conn = db.acquire().await?;
+        users::find_credentials_by_email(&mut conn, email.as_str()).await?
+    };
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let verified = hasher.verify(&password, stored).await?;
+    let Some(user) = user.filter(|_| verified.matches) else {
+        return Ok(failure(
+            Status::Unauthorized,
+            Some("The email or password is not correct."),
+            FieldErrors::new(),
+        ));
+    };
+
+    let mut conn = db.acquire().await?;
+    if verified.needs_rehash {
+        // The configured cost changed since this hash was made: upgrade it now, while
+        // the plaintext is at hand. A failure here must not fail the sign-in.
+        match hasher.hash(&password).await {
+            Ok(hash) => users::update_password_hash(&mut conn, &user.id, &hash, session::now()).await?,
+            Err(e) => log::warn!("rehashing a password failed: {e}"),
+        }
+    }
+    session::start(&mut conn, jar, config, &user.id, &client).await?;
+    Ok(Reply::Redirect(callback.as_str().to_string()))
+}

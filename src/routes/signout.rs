@@ -1,0 +1,36 @@
+//! `POST {base}/signout`: ends the browser's session at once, on every instance (the
+//! row is deleted), and clears the cookie.
+
+use rocket::http::CookieJar;
+use rocket::{post, routes, Route, State};
+
+use crate::auth::form::{CallbackForm, Payload};
+use crate::auth::reply::Reply;
+use crate::auth::session;
+use crate::config::AuthConfig;
+use crate::db::Db;
+use crate::domain::CallbackUrl;
+use crate::error::Result;
+
+pub fn routes() -> Vec<Route> {
+    routes![signout]
+}
+
+/// 303 to `callbackUrl` (default `/`), or `200 {"url"}` for Auth.js's client. CSRF-checked
+/// like every POST, so another site cannot sign the user out.
+#[post("/signout", data = "<form>")]
+async fn signout(
+    form: Payload<CallbackForm>,
+    config: &State<AuthConfig>,
+    db: &State<Db>,
+    jar: &CookieJar<'_>,
+) -> Result<Reply> {
+    let callback = CallbackUrl::parse(form.0.callback_url.as_deref(), &config.origin);
+    let mut conn = db.acquire().await?;
+    session::end_current(&mut conn, jar, config).await?;
+    Ok(Reply::RedirectFlash {
+        url: callback.as_str().to_string(),
+        kind: "success",
+        message: "You have been signed out.",
+    })
+}

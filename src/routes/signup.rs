@@ -1,0 +1,162 @@
+//! Registration: `GET /signup` and `POST /signup`. Success creates the user with an
+//! argon2id hash and signs them in.
+
+use rocket::http::{CookieJar, Status};
+use rocket::request::FlashMessage;
+use rocket::{get, post, routes, Route, State};
+use rocket_dyn_templates::Template;
+use serde::Deserialize;
+
+use super::signin::PageQuery;
+use crate::auth::client::ClientInfo;
+use crate::auth::csrf::CsrfToken;
+use crate::auth::form::{CsrfProtected, Payload};
+use crate::auth::guards::MaybeSignedIn;
+use crate::auth::password::Hasher;
+use crate::auth::reply::{Reply, ReplyMode};
+use crate::auth::session;
+use crate::config::{AuthConfig, PASSWORD_MAX_LENGTH};
+use crate::db::{self, users, Db};
+use crate::domain::{has_control_chars, CallbackUrl, DisplayName, Email, Password};
+use crate::error::Result;
+use crate::views::{Base, FieldErrors, SignupPage};
+
+pub fn routes() -> Vec<Route> {
+    routes![page, signup]
+}
+
+const EMAIL_TAKEN: &str = "An account with this email already exists. Sign in instead.";
+
+#[allow(clippy::too_many_arguments)]
+fn render(
+    base: Base,
+    config: &AuthConfig,
+    callback: &CallbackUrl,
+    name: String,
+    email: String,
+    error: Option<String>,
+    errors: FieldErrors,
+) -> Template {
+    Template::render(
+        "signup",
+        SignupPage {
+            base,
+            callback_url: callback.relative(),
+            name,
+            email,
+            error,
+            errors,
+            password_min_length: config.password_min_length,
+            password_max_length: PASSWORD_MAX_LENGTH,
+        },
+    )
+}
+
+/// `GET /signup`: the registration form.
+#[get("/signup?<q..>")]
+fn page(
+    q: PageQuery,
+    session: MaybeSignedIn<'_>,
+    csrf: CsrfToken,
+    config: &State<AuthConfig>,
+    flash: Option<FlashMessage<'_>>,
+) -> Template {
+    let callback = CallbackUrl::parse(q.callback_url.as_deref(), &config.origin);
+    let base = Base::new(session.0, &csrf, config, flash);
+    render(base, config, &callback, String::new(), String::new(), None, FieldErrors::new())
+}
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    name: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+    #[serde(rename = "csrfToken")]
+    csrf_token: Option<String>,
+    #[serde(rename = "callbackUrl")]
+    callback_url: Option<String>,
+}
+
+impl CsrfProtected for SignupForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+}
+
+/// `POST /signup`: 303 to `callbackUrl`, signed in, on success; 422 with the form and
+/// its messages (never the password) for invalid fields or an email already taken,
+/// also when two sign-ups with one email race (the unique index decides).
+#[allow(clippy::too_many_arguments)]
+#[post("/signup", data = "<form>")]
+async fn signup(
+    form: Payload<SignupForm>,
+    mode: ReplyMode,
+    config: &State<AuthConfig>,
+    hasher: &State<Hasher>,
+    db: &State<Db>,
+    jar: &CookieJar<'_>,
+    client: ClientInfo,
+    csrf: CsrfToken,
+) -> Result<Reply> {
+    let form = form.0;
+    let callback = CallbackUrl::parse(form.callback_url.as_deref(), &config.origin);
+    let raw_name = form.name.unwrap_or_default();
+    let raw_email = form.email.unwrap_or_default();
+
+    let mut errors = FieldErrors::new();
+    let name = DisplayName::parse(&raw_name).map_err(|e| errors.insert("name", e.0)).ok();
+    let email = Email::parse(&raw_email).map_err(|e| errors.insert("email", e.0)).ok();
+    let password = Password::new(
+        form.password.unwrap_or_default(),
+        config.password_min_length,
+        email.as_ref(),
+    )
+    .map_err(|e| errors.insert("password", e.0))
+    .ok();
+
+    let failure = |errors: FieldErrors| {
+        let url = config.absolute("/signup?error=InvalidInput");
+        let clean = |s: &String| if has_control_chars(s) { String::new() } else { s.clone() };
+        let (name, email) = (clean(&raw_name), clean(&raw_email));
+        Reply::form_error(mode, Status::UnprocessableEntity, "InvalidInput", url, || {
+            let base = Base::new(None, &csrf, config, None);
+            let error = Some("Check the highlighted fields.".to_string());
+            render(base, config, &callback, name, email, error, errors)
+        })
+    };
+
+    let (Some(name), Some(email), Some(password)) = (name, email, password) else {
+        return Ok(failure(errors));
+    };
+    let taken = || FieldErrors::from([("email", EMAIL_TAKEN.to_string())]);
+
+    // A taken email is refused before spending a hash on it; the unique index still
+    // decides a race between two sign-ups that both pass this check.
+    {
+        let mut conn = db.acquire().await?;
+        if users::find_credentials_by_email(&mut conn, email.as_str()).await?.is_some() {
+            return Ok(failure(taken()));
+        }
+    }
+    let hash = hasher.hash(&password).await?;
+    let mut conn = db.acquire().await?;
+    let id = crate::auth::token::random_string(16);
+    let new_user = users::NewUser {
+        id: &id,
+        name: name.as_deref(),
+        email: email.as_str(),
+        password_hash: Some(&hash),
+        now: session::now(),
+    };
+    match users::insert(&mut conn, &new_user).await {
+        Ok(_) => {}
+        Err(e) if db::is_unique_violation(&e) => return Ok(failure(taken())),
+        Err(e) => return Err(e.into()),
+    }
+    session::start(&mut conn, jar, config, &id, &client).await?;
+    Ok(Reply::RedirectFlash {
+        url: callback.as_str().to_string(),
+        kind: "success",
+        message: "Welcome! Your account is ready and you are signed in.",
+    })
+}

@@ -1,0 +1,216 @@
+//! One serialisable context per template. Tera autoescapes every `.html.tera` page, so
+//! whatever a user typed (a name, a user agent) is shown as text, never as markup.
+
+use std::collections::BTreeMap;
+
+use rocket::http::Status;
+use rocket::request::FlashMessage;
+use rocket::time::format_description::FormatItem;
+use rocket::time::macros::format_description;
+use rocket::time::OffsetDateTime;
+use serde::Serialize;
+
+use crate::auth::csrf::CsrfToken;
+use crate::auth::session::CurrentSession;
+use crate::config::AuthConfig;
+
+/// Messages per field name, shown under the fields.
+pub type FieldErrors = BTreeMap<&'static str, String>;
+
+/// What the layout needs on every page.
+#[derive(Serialize)]
+pub struct Base {
+    pub user: Option<UserView>,
+    pub csrf_token: String,
+    pub base_path: String,
+    pub flash: Option<FlashView>,
+}
+
+impl Base {
+    pub fn new(
+        session: Option<&CurrentSession>,
+        csrf: &CsrfToken,
+        config: &AuthConfig,
+        flash: Option<FlashMessage<'_>>,
+    ) -> Self {
+        Base {
+            user: session.map(|s| UserView {
+                id: s.user.id.clone(),
+                name: s.user.name.clone(),
+                email: s.user.email.clone(),
+            }),
+            csrf_token: csrf.0.clone(),
+            base_path: config.base_path.clone(),
+            flash: flash.map(|f| FlashView {
+                kind: if f.kind() == "success" { "success" } else { "error" },
+                message: f.message().to_string(),
+            }),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct UserView {
+    pub id: String,
+    pub name: Option<String>,
+    pub email: String,
+}
+
+#[derive(Serialize)]
+pub struct FlashView {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+pub struct SessionFacts {
+    pub created: String,
+    pub expires: String,
+}
+
+#[derive(Serialize)]
+pub struct HomePage {
+    #[serde(flatten)]
+    pub base: Base,
+    pub session: Option<SessionFacts>,
+}
+
+#[derive(Serialize)]
+pub struct ProviderView {
+    pub id: &'static str,
+    pub name: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct SigninPage {
+    #[serde(flatten)]
+    pub base: Base,
+    pub callback_url: String,
+    pub email: String,
+    pub error: Option<String>,
+    pub errors: FieldErrors,
+    pub providers: Vec<ProviderView>,
+    pub signed_in_as: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct SignupPage {
+    #[serde(flatten)]
+    pub base: Base,
+    pub callback_url: String,
+    pub name: String,
+    pub email: String,
+    pub error: Option<String>,
+    pub errors: FieldErrors,
+    pub password_min_length: usize,
+    pub password_max_length: usize,
+}
+
+#[derive(Serialize)]
+pub struct SessionRow {
+    pub id: String,
+    pub current: bool,
+    pub created: String,
+    pub last_active: String,
+    pub expires: String,
+    pub user_agent: String,
+    pub ip: String,
+}
+
+#[derive(Serialize)]
+pub struct SessionsPage {
+    #[serde(flatten)]
+    pub base: Base,
+    pub sessions: Vec<SessionRow>,
+}
+
+/// The error page: Auth.js's error codes, plus HTTP statuses.
+#[derive(Serialize)]
+pub struct ErrorPage {
+    pub status: u16,
+    pub code: &'static str,
+    pub title: &'static str,
+    pub message: &'static str,
+    pub action_url: Option<&'static str>,
+    pub action_label: Option<&'static str>,
+}
+
+impl ErrorPage {
+    fn new(status: u16, code: &'static str, title: &'static str, message: &'static str) -> Self {
+        ErrorPage { status, code, title, message, action_url: None, action_label: None }
+    }
+
+    fn with_action(mut self, url: &'static str, label: &'static str) -> Self {
+        self.action_url = Some(url);
+        self.action_label = Some(label);
+        self
+    }
+
+    /// The page for an Auth.js error code (`/error?error=…`); unknown codes get the
+    /// generic page rather than an echo of the parameter.
+    pub fn for_code(code: &str) -> Self {
+        let signin = |page: Self| page.with_action("/signin", "Sign in");
+        match code {
+            "CredentialsSignin" => signin(Self::new(401, "CredentialsSignin", "Sign-in failed", "The email or password is not correct.")),
+            "SessionRequired" => signin(Self::new(401, "SessionRequired", "Please sign in", "You need to be signed in to see this page.")),
+            "MissingCSRF" => signin(Self::new(403, "MissingCSRF", "This form has expired", "For your safety the form could not be accepted. Go back, reload the page and try again.")),
+            "AccessDenied" => Self::new(403, "AccessDenied", "Access denied", "You do not have permission to sign in."),
+            "OAuthSignin" => signin(Self::new(400, "OAuthSignin", "Could not start sign-in", "Signing in with this provider could not be started. Try again, or use another way to sign in.")),
+            "OAuthCallbackError" => signin(Self::new(400, "OAuthCallbackError", "Sign-in was not completed", "The provider did not grant access, or its answer could not be used. Try again.")),
+            "OAuthAccountNotLinked" => signin(Self::new(409, "OAuthAccountNotLinked", "Account not linked", "This email already belongs to an account. Sign in the way you did before, then connect this provider from your account page.")),
+            "TooManyAttempts" => signin(Self::new(429, "TooManyAttempts", "Too many attempts", "Too many attempts were made. Wait a few minutes and try again.")),
+            "Configuration" => Self::new(500, "Configuration", "Server error", "There is a problem with the server configuration."),
+            _ => Self::new(400, "Default", "Something went wrong", "The request could not be completed."),
+        }
+    }
+
+    /// The page for a bare HTTP status (catchers, internal errors).
+    pub fn for_status(status: Status) -> Self {
+        match status.code {
+            400 => Self::new(400, "BadRequest", "Bad request", "The request could not be read."),
+            401 => Self::for_code("SessionRequired"),
+            403 => Self::for_code("MissingCSRF"),
+            404 => Self::new(404, "NotFound", "Page not found", "There is nothing at this address."),
+            413 => Self::new(413, "PayloadTooLarge", "Too much data", "The form sent more data than this page accepts."),
+            415 => Self::new(415, "UnsupportedMediaType", "Unsupported format", "Send the form as a form or as JSON."),
+            422 => Self::new(422, "InvalidInput", "Invalid input", "Some fields could not be accepted."),
+            429 => Self::for_code("TooManyAttempts"),
+            503 => Self::new(503, "ServiceUnavailable", "Temporarily unavailable", "The service cannot answer right now. Try again in a moment."),
+            code if code >= 500 => Self::new(code, "InternalError", "Server error", "Something went wrong on our side. Try again in a moment."),
+            code => Self::new(code, "Default", "Something went wrong", "The request could not be completed."),
+        }
+    }
+}
+
+const HUMAN: &[FormatItem<'static>] =
+    format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
+const ISO: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].000Z");
+
+fn format(unix: i64, format: &[FormatItem<'_>]) -> String {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_default()
+}
+
+/// A time for people: `25 Nov 2026, 14:03 UTC`.
+pub fn human_time(unix: i64) -> String {
+    format(unix, HUMAN)
+}
+
+/// A time as JavaScript's `Date.toISOString()` writes it, as Auth.js's `expires` is.
+pub fn iso_time(unix: i64) -> String {
+    format(unix, ISO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_times_like_javascript_and_for_people() {
+        assert_eq!(iso_time(1_764_072_000), "2025-11-25T12:00:00.000Z");
+        assert_eq!(human_time(1_764_072_000), "25 Nov 2025, 12:00 UTC");
+    }
+}

@@ -1,0 +1,112 @@
+//! Bad input: a clear answer, nothing changed, never a 500.
+
+use rocket::http::{ContentType, Status};
+use serde_json::json;
+
+use crate::common::{TestApp, PASSWORD};
+
+#[rocket::async_test]
+async fn control_characters_are_refused_on_every_field_before_any_query() {
+    let app = TestApp::spawn().await;
+    let email = app.signed_up_user().await;
+    app.signout().await;
+    for (field, value) in [
+        ("name", "Ada\u{0}"),
+        ("email", "nul\u{0}@example.com"),
+        ("password", "pass\u{0}word-long-enough"),
+        ("name", "bell\u{7}"),
+        ("email", "c1\u{85}@example.com"),
+    ] {
+        let token = app.csrf_token().await;
+        let mut fields = vec![("name", "Ok"), ("email", "fresh@example.com"), ("password", PASSWORD), ("csrfToken", &token)];
+        fields.retain(|(k, _)| *k != field);
+        fields.push((field, value));
+        let res = app.post_form("/signup", &fields).await;
+        assert_eq!(res.status, Status::UnprocessableEntity, "{field}: {}", res.body);
+        assert!(res.body.contains("characters that are not allowed"), "{field}");
+    }
+    let token = app.csrf_token().await;
+    let res = app
+        .post_form("/api/auth/callback/credentials", &[("email", &format!("{email}\u{0}")), ("password", PASSWORD), ("csrfToken", &token)])
+        .await;
+    assert_eq!(res.status, Status::UnprocessableEntity);
+    assert_eq!(app.user_count().await, 1);
+    assert_eq!(app.session_count().await, 0);
+}
+
+#[rocket::async_test]
+async fn a_nul_in_a_cookie_or_query_is_not_a_500() {
+    let app = TestApp::spawn().await;
+    app.browser.set_cookie("authjs.session-token", "abc%00def");
+    assert_eq!(app.get("/api/auth/session").await.status, Status::Ok);
+    assert_eq!(app.get("/signin?callbackUrl=%00&error=%00").await.status, Status::Ok);
+    assert_eq!(app.get("/error?error=%00").await.status, Status::BadRequest);
+}
+
+#[rocket::async_test]
+async fn an_absurdly_long_password_is_refused_before_hashing() {
+    let app = TestApp::spawn().await;
+    let token = app.csrf_token().await;
+    let long = "x".repeat(300);
+    let res = app
+        .post_form("/signup", &[("email", "long@example.com"), ("password", &long), ("csrfToken", &token)])
+        .await;
+    assert_eq!(res.status, Status::UnprocessableEntity);
+    assert!(res.body.contains("Use at most 256 characters"));
+    let res = app
+        .post_form("/api/auth/callback/credentials", &[("email", "long@example.com"), ("password", &long), ("csrfToken", &token)])
+        .await;
+    assert_eq!(res.status, Status::UnprocessableEntity);
+}
+
+#[rocket::async_test]
+async fn a_body_over_the_size_limit_gets_413() {
+    let app = TestApp::spawn().await;
+    let token = app.csrf_token().await;
+    let huge = "x".repeat(1024 * 1024);
+    let res = app
+        .post_form("/api/auth/callback/credentials", &[("email", "a@example.com"), ("password", &huge), ("csrfToken", &token)])
+        .await;
+    assert_eq!(res.status, Status::PayloadTooLarge);
+    let res = app
+        .browser
+        .post_json(&app, "/signup", &json!({ "email": "a@example.com", "password": huge, "csrfToken": token }), &[])
+        .await;
+    assert_eq!(res.status, Status::PayloadTooLarge);
+    assert_eq!(app.user_count().await, 0);
+}
+
+#[rocket::async_test]
+async fn malformed_bodies_get_400() {
+    let app = TestApp::spawn().await;
+    app.csrf_token().await;
+    for (content_type, body) in [
+        (ContentType::JSON, "{not json"),
+        (ContentType::JSON, "{\"email\": 5}"),
+        (ContentType::JSON, "[]"),
+        (ContentType::Form, "email=%FF%FE&password=x"),
+    ] {
+        let req = app.client.post("/api/auth/callback/credentials").header(content_type).body(body);
+        let res = app.browser.send(req).await;
+        assert_eq!(res.status, Status::BadRequest, "{body}");
+    }
+}
+
+#[rocket::async_test]
+async fn missing_fields_are_reported_not_crashed_on() {
+    let app = TestApp::spawn().await;
+    let token = app.csrf_token().await;
+    let res = app.post_form("/api/auth/callback/credentials", &[("csrfToken", &token)]).await;
+    assert_eq!(res.status, Status::UnprocessableEntity);
+    assert!(res.body.contains("Enter your email address."));
+    let res = app.post_form("/signup", &[("csrfToken", &token)]).await;
+    assert_eq!(res.status, Status::UnprocessableEntity);
+}
+
+#[rocket::async_test]
+async fn unknown_routes_get_a_404_page() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/nope").await;
+    assert_eq!(res.status, Status::NotFound);
+    assert!(res.body.contains("Page not found"));
+}
