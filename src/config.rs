@@ -273,13 +273,12 @@ impl AuthConfig {
         }
         .map_err(|e| {
             // Name the variable the user set, not only figment's key path.
-            let key = e.path.join(".");
-            let env = VALUE_ENV
+            let (env, key) = VALUE_ENV
                 .iter()
                 .chain(STRING_ENV)
-                .find(|(_, k)| k.strip_prefix("auth.") == Some(key.as_str()))
-                .map_or("auth", |(env, _)| *env);
-            ConfigError::key(env, &format!("auth.{key}"), e.kind)
+                .find(|(_, k)| e.path.iter().any(|p| k.strip_prefix("auth.") == Some(p.as_str())))
+                .map_or(("auth", "auth".to_string()), |(env, key)| (*env, key.to_string()));
+            ConfigError::key(env, &key, e.kind)
         })?;
         Self::check(raw, release)
     }

@@ -110,7 +110,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .manage(hasher)
         .attach(Db::init())
         .attach(db::migrations())
-        .attach(Template::fairing())
+        .attach(Template::custom(|engines| engines.tera.set_escape_fn(views::escape_html)))
         .attach(fairings::SecurityHeaders::new(&config));
     let rocket = routes::mount(rocket, &config);
     rocket.manage(config)

@@ -117,9 +117,11 @@ pub async fn load(req: &Request<'_>) -> Result<Option<CurrentSession>, Error> {
         },
     };
     // Auth.js's rule: extend once updateAge has passed since the expiry was last set.
+    // Near the absolute limit the new expiry is the cap itself; once it is stored,
+    // there is nothing left to change and nothing is written.
     let new_expiry = extended_expiry(config, session.created_at, now);
     let extend = now >= session.expires_at - config.session.max_age + config.session.update_age
-        && new_expiry > session.expires_at;
+        && new_expiry != session.expires_at;
     let touch = now - session.last_active_at >= ACTIVITY_INTERVAL;
     if extend || touch {
         let expires_at = if extend { new_expiry } else { session.expires_at };
