@@ -266,20 +266,17 @@ impl AuthConfig {
     /// Reads and checks the `auth` table. `release` decides whether a missing
     /// `AUTH_SECRET` is fatal (release) or replaced by a random one (debug).
     pub fn from_figment(figment: &Figment, release: bool) -> Result<Self, ConfigError> {
-        let raw: RawConfig = if figment.contains("auth") {
-            figment.extract_inner("auth")
-        } else {
-            Figment::new().extract()
-        }
-        .map_err(|e| {
-            // Name the variable the user set, not only figment's key path.
-            let (env, key) = VALUE_ENV
-                .iter()
-                .chain(STRING_ENV)
-                .find(|(_, k)| e.path.iter().any(|p| k.strip_prefix("auth.") == Some(p.as_str())))
-                .map_or(("auth", "auth".to_string()), |(env, key)| (*env, key.to_string()));
-            ConfigError::key(env, &key, e.kind)
-        })?;
+        let raw: RawConfig =
+            if figment.contains("auth") { figment.extract_inner("auth") } else { Figment::new().extract() }
+                .map_err(|e| {
+                // Name the variable the user set, not only figment's key path.
+                let (env, key) = VALUE_ENV
+                    .iter()
+                    .chain(STRING_ENV)
+                    .find(|(_, k)| e.path.iter().any(|p| k.strip_prefix("auth.") == Some(p.as_str())))
+                    .map_or(("auth", "auth".to_string()), |(env, key)| (*env, key.to_string()));
+                ConfigError::key(env, &key, e.kind)
+            })?;
         Self::check(raw, release)
     }
 
@@ -334,18 +331,14 @@ impl AuthConfig {
             ));
         }
 
-        let argon2 = argon2::Params::new(
-            raw.argon2_memory_kib,
-            raw.argon2_iterations,
-            raw.argon2_parallelism,
-            None,
-        )
-        .map_err(|e| {
-            ConfigError(format!(
-                "AUTH_ARGON2_MEMORY_KIB / AUTH_ARGON2_ITERATIONS / AUTH_ARGON2_PARALLELISM \
+        let argon2 =
+            argon2::Params::new(raw.argon2_memory_kib, raw.argon2_iterations, raw.argon2_parallelism, None)
+                .map_err(|e| {
+                ConfigError(format!(
+                    "AUTH_ARGON2_MEMORY_KIB / AUTH_ARGON2_ITERATIONS / AUTH_ARGON2_PARALLELISM \
                  (Rocket.toml `auth.argon2_*`): invalid argon2 parameters: {e}"
-            ))
-        })?;
+                ))
+            })?;
 
         if raw.password_min_length == 0 || raw.password_min_length > PASSWORD_MAX_LENGTH {
             return Err(ConfigError::key(
@@ -366,7 +359,8 @@ impl AuthConfig {
 
         let google = provider(raw.google_id, raw.google_secret);
         let github = provider(raw.github_id, raw.github_secret);
-        let google_issuer = parse_provider_url("AUTH_GOOGLE_ISSUER", "auth.google_issuer", &raw.google_issuer)?;
+        let google_issuer =
+            parse_provider_url("AUTH_GOOGLE_ISSUER", "auth.google_issuer", &raw.google_issuer)?;
         let github_url = parse_provider_url("AUTH_GITHUB_URL", "auth.github_url", &raw.github_url)?;
         let github_api_url =
             parse_provider_url("AUTH_GITHUB_API_URL", "auth.github_api_url", &raw.github_api_url)?;
@@ -420,10 +414,9 @@ impl AuthConfig {
 
 fn provider(id: Option<String>, secret: Option<String>) -> Option<ProviderCredentials> {
     match (id, secret) {
-        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Some(ProviderCredentials {
-            client_id: id,
-            client_secret: Secret(secret.into_bytes()),
-        }),
+        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => {
+            Some(ProviderCredentials { client_id: id, client_secret: Secret(secret.into_bytes()) })
+        }
         _ => None,
     }
 }
@@ -456,8 +449,8 @@ fn parse_public_url(env: &str, key: &str, raw: &str) -> Result<(Url, Option<Stri
     }
     let path = url.path().trim_end_matches('/');
     let base_path = (!path.is_empty()).then(|| path.to_string());
-    let origin = Url::parse(&url.origin().ascii_serialization())
-        .map_err(|e| ConfigError::key(env, key, e))?;
+    let origin =
+        Url::parse(&url.origin().ascii_serialization()).map_err(|e| ConfigError::key(env, key, e))?;
     Ok((origin, base_path))
 }
 
@@ -473,9 +466,7 @@ fn parse_provider_url(env: &str, key: &str, raw: &str) -> Result<Url, ConfigErro
 fn normalise_base_path(raw: &str) -> Result<String, ConfigError> {
     let path = raw.trim().trim_end_matches('/');
     let valid = path.starts_with('/')
-        && path
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.'));
+        && path.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.'));
     if !valid || path.contains("//") {
         return Err(ConfigError::key(
             "AUTH_URL",

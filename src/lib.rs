@@ -101,9 +101,8 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         );
     }
 
-    let figment = figment
-        .merge(("secret_key", rocket_key(&config.secret)))
-        .merge(("databases.main.url", url));
+    let figment =
+        figment.merge(("secret_key", rocket_key(&config.secret))).merge(("databases.main.url", url));
     let hasher = Hasher::new(config.argon2.clone());
     let rocket = rocket::custom(figment)
         .manage(backend)

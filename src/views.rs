@@ -171,12 +171,32 @@ impl ErrorPage {
             401 => Self::for_code("SessionRequired"),
             403 => Self::for_code("MissingCSRF"),
             404 => Self::new(404, "NotFound", "Page not found", "There is nothing at this address."),
-            413 => Self::new(413, "PayloadTooLarge", "Too much data", "The form sent more data than this page accepts."),
-            415 => Self::new(415, "UnsupportedMediaType", "Unsupported format", "Send the form as a form or as JSON."),
+            413 => Self::new(
+                413,
+                "PayloadTooLarge",
+                "Too much data",
+                "The form sent more data than this page accepts.",
+            ),
+            415 => Self::new(
+                415,
+                "UnsupportedMediaType",
+                "Unsupported format",
+                "Send the form as a form or as JSON.",
+            ),
             422 => Self::new(422, "InvalidInput", "Invalid input", "Some fields could not be accepted."),
             429 => Self::for_code("TooManyAttempts"),
-            503 => Self::new(503, "ServiceUnavailable", "Temporarily unavailable", "The service cannot answer right now. Try again in a moment."),
-            code if code >= 500 => Self::new(code, "InternalError", "Server error", "Something went wrong on our side. Try again in a moment."),
+            503 => Self::new(
+                503,
+                "ServiceUnavailable",
+                "Temporarily unavailable",
+                "The service cannot answer right now. Try again in a moment.",
+            ),
+            code if code >= 500 => Self::new(
+                code,
+                "InternalError",
+                "Server error",
+                "Something went wrong on our side. Try again in a moment.",
+            ),
             code => Self::new(code, "Default", "Something went wrong", "The request could not be completed."),
         }
     }
@@ -202,14 +222,10 @@ pub fn escape_html(input: &str) -> String {
 
 const HUMAN: &[FormatItem<'static>] =
     format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
-const ISO: &[FormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].000Z");
+const ISO: &[FormatItem<'static>] = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].000Z");
 
 fn format(unix: i64, format: &[FormatItem<'_>]) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(format).ok())
-        .unwrap_or_default()
+    OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(format).ok()).unwrap_or_default()
 }
 
 /// A time for people: `25 Nov 2026, 14:03 UTC`.

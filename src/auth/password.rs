@@ -98,14 +98,13 @@ impl Hasher {
                 log::error!("a stored password hash is not a valid PHC string");
                 return Verified { matches: false, needs_rehash: false };
             };
-            let matches = Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-                && real;
+            let matches = Argon2::default().verify_password(password.as_bytes(), &hash).is_ok() && real;
             let current = hash.algorithm == Algorithm::Argon2id.ident()
                 && hash.version == Some(Version::V0x13.into())
                 && Params::try_from(&hash).is_ok_and(|p| {
-                    p.m_cost() == params.m_cost() && p.t_cost() == params.t_cost() && p.p_cost() == params.p_cost()
+                    p.m_cost() == params.m_cost()
+                        && p.t_cost() == params.t_cost()
+                        && p.p_cost() == params.p_cost()
                 });
             Verified { matches, needs_rehash: matches && !current }
         })

@@ -27,9 +27,8 @@ impl ReplyMode {
             return ReplyMode::ReturnRedirect;
         }
         let sent_json = req.content_type().is_some_and(|ct| ct.is_json());
-        let wants_json = req.accept().is_some_and(|a| {
-            a.iter().any(|m| m.is_json()) && !a.iter().any(|m| m.is_html())
-        });
+        let wants_json =
+            req.accept().is_some_and(|a| a.iter().any(|m| m.is_json()) && !a.iter().any(|m| m.is_html()));
         let api = req
             .rocket()
             .state::<crate::config::AuthConfig>()
@@ -112,8 +111,7 @@ impl<'r> Responder<'r, 'static> for Reply {
                     Ok(response)
                 }
                 ReplyMode::Json => {
-                    let mut response =
-                        Json(json!({ "error": code, "url": url })).respond_to(req)?;
+                    let mut response = Json(json!({ "error": code, "url": url })).respond_to(req)?;
                     response.set_status(status);
                     Ok(response)
                 }

@@ -47,7 +47,7 @@ fn split_token(raw: &str) -> Option<(&str, &str)> {
     (is_token_shaped(id, ID_LEN) && is_token_shaped(secret, SECRET_LEN)).then_some((id, secret))
 }
 
-fn token_from_jar<'a>(jar: &'a CookieJar<'_>, config: &AuthConfig) -> Option<Cookie<'static>> {
+fn token_from_jar(jar: &CookieJar<'_>, config: &AuthConfig) -> Option<Cookie<'static>> {
     jar.get(config.session_cookie_name()).map(|c| c.clone().into_owned())
 }
 
@@ -169,7 +169,11 @@ pub async fn start(
 
 /// Ends the session the browser holds, if it proves it (sign-out), and clears the
 /// cookie. Returns whether a session was ended.
-pub async fn end_current(conn: &mut Executor, jar: &CookieJar<'_>, config: &AuthConfig) -> Result<bool, Error> {
+pub async fn end_current(
+    conn: &mut Executor,
+    jar: &CookieJar<'_>,
+    config: &AuthConfig,
+) -> Result<bool, Error> {
     let Some(cookie) = token_from_jar(jar, config) else {
         return Ok(false);
     };
@@ -180,4 +184,3 @@ pub async fn end_current(conn: &mut Executor, jar: &CookieJar<'_>, config: &Auth
     clear_cookie(jar, config);
     Ok(ended)
 }
-

@@ -38,10 +38,7 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 /// Whether `s` looks like a base64url token of `len` characters: checked before a
 /// cookie value gets anywhere near SQL.
 pub fn is_token_shaped(s: &str, len: usize) -> bool {
-    s.len() == len
-        && s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    s.len() == len && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -68,10 +65,7 @@ mod tests {
 
     #[test]
     fn sha256_matches_a_known_vector() {
-        assert_eq!(
-            sha256_hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]

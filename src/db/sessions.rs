@@ -49,10 +49,7 @@ pub async fn insert(conn: &mut Executor, s: &NewSession<'_>) -> Result<(), sqlx:
 }
 
 /// The session check: one indexed query, by the public id (the primary key).
-pub async fn find_with_user(
-    conn: &mut Executor,
-    id: &str,
-) -> Result<Option<SessionWithUser>, sqlx::Error> {
+pub async fn find_with_user(conn: &mut Executor, id: &str) -> Result<Option<SessionWithUser>, sqlx::Error> {
     sqlx::query_as::<_, SessionWithUser>(
         "SELECT s.id, s.secret_hash, s.created_at, s.expires_at, s.last_active_at, \
                 u.id AS user_id, u.name AS user_name, u.email AS user_email, u.image AS user_image \
@@ -82,11 +79,7 @@ pub async fn update_activity(
 
 /// Ends one session, given proof of its token (the hash of its secret half): sign-out,
 /// and the old session of a browser that signs in again.
-pub async fn delete_by_token(
-    conn: &mut Executor,
-    id: &str,
-    secret_hash: &str,
-) -> Result<bool, sqlx::Error> {
+pub async fn delete_by_token(conn: &mut Executor, id: &str, secret_hash: &str) -> Result<bool, sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE id = $1 AND secret_hash = $2")
         .bind(id)
         .bind(secret_hash)

@@ -12,8 +12,7 @@ pub struct CallbackUrl(Url);
 impl CallbackUrl {
     /// Parses `raw` against `origin` (the app's public origin), falling back to `/`.
     pub fn parse(raw: Option<&str>, origin: &Url) -> Self {
-        raw.and_then(|raw| Self::try_parse(raw, origin))
-            .unwrap_or_else(|| Self::root(origin))
+        raw.and_then(|raw| Self::try_parse(raw, origin)).unwrap_or_else(|| Self::root(origin))
     }
 
     /// `/` on the app's origin.
@@ -34,7 +33,8 @@ impl CallbackUrl {
         } else {
             Url::parse(raw).ok()?
         };
-        let same_origin = url.origin() == origin.origin() && url.username().is_empty() && url.password().is_none();
+        let same_origin =
+            url.origin() == origin.origin() && url.username().is_empty() && url.password().is_none();
         same_origin.then_some(CallbackUrl(url))
     }
 
@@ -69,7 +69,10 @@ mod tests {
     #[test]
     fn keeps_paths_and_same_origin_urls() {
         let o = origin();
-        assert_eq!(CallbackUrl::parse(Some("/sessions?x=1"), &o).as_str(), "http://localhost:8000/sessions?x=1");
+        assert_eq!(
+            CallbackUrl::parse(Some("/sessions?x=1"), &o).as_str(),
+            "http://localhost:8000/sessions?x=1"
+        );
         assert_eq!(
             CallbackUrl::parse(Some("http://localhost:8000/account#top"), &o).relative(),
             "/account#top"

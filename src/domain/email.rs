@@ -55,8 +55,16 @@ mod tests {
     #[test]
     fn refuses_malformed_addresses() {
         for bad in [
-            "", " ", "ada", "ada@", "@example.com", "ada@example", "a b@example.com",
-            "ada@@example.com", "ada@example..com", "ada@-example.com",
+            "",
+            " ",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@@example.com",
+            "ada@example..com",
+            "ada@-example.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }

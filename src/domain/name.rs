@@ -13,10 +13,7 @@ impl DisplayName {
         }
         let name = raw.trim();
         if name.chars().count() > Self::MAX_LENGTH {
-            return Err(FieldError(format!(
-                "Use at most {} characters for your name.",
-                Self::MAX_LENGTH
-            )));
+            return Err(FieldError(format!("Use at most {} characters for your name.", Self::MAX_LENGTH)));
         }
         Ok(DisplayName((!name.is_empty()).then(|| name.to_string())))
     }

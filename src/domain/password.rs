@@ -33,9 +33,7 @@ impl Password {
         }
         // Byte length first: a megabyte of input is refused without walking its chars.
         if raw.len() > PASSWORD_MAX_LENGTH * 4 || raw.chars().count() > PASSWORD_MAX_LENGTH {
-            return Err(FieldError(format!(
-                "Use at most {PASSWORD_MAX_LENGTH} characters."
-            )));
+            return Err(FieldError(format!("Use at most {PASSWORD_MAX_LENGTH} characters.")));
         }
         if has_control_chars(&raw) {
             return Err(control_chars_error());

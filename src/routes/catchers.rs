@@ -33,7 +33,11 @@ fn unauthorized(req: &Request<'_>) -> Result<Redirect, Caught> {
     if ReplyMode::of(req).is_html() && req.method() == rocket::http::Method::Get {
         let original = req.uri().to_string();
         let mut url = String::from("/signin?");
-        url.push_str(&url::form_urlencoded::Serializer::new(String::new()).append_pair("callbackUrl", &original).finish());
+        url.push_str(
+            &url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("callbackUrl", &original)
+                .finish(),
+        );
         Ok(Redirect::to(url))
     } else {
         Err(Caught(Status::Unauthorized))

@@ -22,10 +22,9 @@ fn home(
     config: &State<AuthConfig>,
     flash: Option<FlashMessage<'_>>,
 ) -> Template {
-    let facts = session.0.map(|s| SessionFacts {
-        created: human_time(s.created_at),
-        expires: human_time(s.expires_at),
-    });
+    let facts = session
+        .0
+        .map(|s| SessionFacts { created: human_time(s.created_at), expires: human_time(s.expires_at) });
     let base = Base::new(session.0, &csrf, config, flash);
     Template::render("home", HomePage { base, session: facts })
 }

@@ -3,8 +3,8 @@
 pub mod api;
 pub mod catchers;
 pub mod health;
-pub mod sessions;
 pub mod home;
+pub mod sessions;
 pub mod signin;
 pub mod signout;
 pub mod signup;
@@ -33,7 +33,11 @@ pub fn mount(rocket: Rocket<Build>, config: &AuthConfig) -> Rocket<Build> {
 
 /// `/signin?error=<code>&callbackUrl=<path>` on the public origin: where Auth.js sends
 /// a failed sign-in.
-pub(crate) fn signin_error_url(config: &AuthConfig, code: &str, callback: &crate::domain::CallbackUrl) -> String {
+pub(crate) fn signin_error_url(
+    config: &AuthConfig,
+    code: &str,
+    callback: &crate::domain::CallbackUrl,
+) -> String {
     let mut url = config.origin.join("/signin").expect("a path joins any origin");
     {
         let mut query = url.query_pairs_mut();

@@ -142,22 +142,14 @@ async fn credentials(
         let url = signin_error_url(config, "CredentialsSignin", &callback);
         let email = if has_control_chars(&raw_email) { String::new() } else { raw_email.clone() };
         Reply::form_error(mode, status, "CredentialsSignin", url, || {
-            let state = PageState {
-                callback: callback.clone(),
-                email,
-                error: error.map(str::to_string),
-                errors,
-            };
+            let state =
+                PageState { callback: callback.clone(), email, error: error.map(str::to_string), errors };
             render(Base::new(None, &csrf, config, None), config, state, None)
         })
     };
 
     let (Some(email), Some(password)) = (email, password) else {
-        return Ok(failure(
-            Status::UnprocessableEntity,
-            Some("Check the highlighted fields."),
-            errors,
-        ));
+        return Ok(failure(Status::UnprocessableEntity, Some("Check the highlighted fields."), errors));
     };
 
     let user = {

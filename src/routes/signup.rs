@@ -106,13 +106,10 @@ async fn signup(
     let mut errors = FieldErrors::new();
     let name = DisplayName::parse(&raw_name).map_err(|e| errors.insert("name", e.0)).ok();
     let email = Email::parse(&raw_email).map_err(|e| errors.insert("email", e.0)).ok();
-    let password = Password::new(
-        form.password.unwrap_or_default(),
-        config.password_min_length,
-        email.as_ref(),
-    )
-    .map_err(|e| errors.insert("password", e.0))
-    .ok();
+    let password =
+        Password::new(form.password.unwrap_or_default(), config.password_min_length, email.as_ref())
+            .map_err(|e| errors.insert("password", e.0))
+            .ok();
 
     let failure = |errors: FieldErrors| {
         let url = config.absolute("/signup?error=InvalidInput");

@@ -96,7 +96,12 @@ async fn x_auth_return_redirect_reports_errors_in_the_url() {
 
     let res = app
         .browser
-        .post_json(&app, "/api/auth/signout", &json!({ "csrfToken": "wrong" }), &[("X-Auth-Return-Redirect", "1")])
+        .post_json(
+            &app,
+            "/api/auth/signout",
+            &json!({ "csrfToken": "wrong" }),
+            &[("X-Auth-Return-Redirect", "1")],
+        )
         .await;
     assert_eq!(res.status, Status::Forbidden);
     assert!(res.json()["url"].as_str().unwrap().contains("error=MissingCSRF"));

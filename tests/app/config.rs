@@ -65,14 +65,24 @@ fn every_environment_name_reaches_the_config() {
 #[test]
 fn rocket_toml_keys_work_and_the_environment_wins() {
     use rocket::figment::providers::{Format, Toml};
-    let toml = Toml::string("[default.auth]\nsession_max_age = 1000\nsession_update_age = 10\npassword_min_length = 12\n").nested();
-    let c = AuthConfig::from_figment(&Figment::from(toml).merge(("auth.secret", crate::common::SECRET)), false).unwrap();
+    let toml = Toml::string(
+        "[default.auth]\nsession_max_age = 1000\nsession_update_age = 10\npassword_min_length = 12\n",
+    )
+    .nested();
+    let c =
+        AuthConfig::from_figment(&Figment::from(toml).merge(("auth.secret", crate::common::SECRET)), false)
+            .unwrap();
     assert_eq!((c.session.max_age, c.session.update_age, c.password_min_length), (1000, 10, 12));
 
     // The repository's Rocket.toml holds the documented defaults...
     let repo = Toml::file("Rocket.toml").nested();
-    let c = AuthConfig::from_figment(&Figment::from(repo).merge(("auth.secret", crate::common::SECRET)), false).unwrap();
-    assert_eq!((c.session.max_age, c.session.update_age, c.session.absolute_max_age), (2_592_000, 86_400, 7_776_000));
+    let c =
+        AuthConfig::from_figment(&Figment::from(repo).merge(("auth.secret", crate::common::SECRET)), false)
+            .unwrap();
+    assert_eq!(
+        (c.session.max_age, c.session.update_age, c.session.absolute_max_age),
+        (2_592_000, 86_400, 7_776_000)
+    );
     assert_eq!((c.argon2.m_cost(), c.argon2.t_cost(), c.argon2.p_cost()), (19_456, 2, 1));
     assert_eq!(c.password_min_length, 8);
     // ...and the environment overrides them (figment_with_env reads that same file).
@@ -100,7 +110,8 @@ fn a_value_that_does_not_parse_names_its_key() {
         ("AUTH_SIGNIN_WINDOW", "1.5"),
     ] {
         let err = config(&figment(&[(name, value)])).expect_err(name);
-        let names_it = if name.starts_with("AUTH_ARGON2") { err.contains("AUTH_ARGON2") } else { err.contains(name) };
+        let names_it =
+            if name.starts_with("AUTH_ARGON2") { err.contains("AUTH_ARGON2") } else { err.contains(name) };
         assert!(names_it, "{name}={value}: {err}");
     }
     let err = config(&figment(&[("AUTH_SESSION_UPDATE_AGE", "999999999")])).unwrap_err();

@@ -70,7 +70,9 @@ async fn a_csrf_cookie_signed_with_another_secret_is_refused() {
     let app = TestApp::spawn().await;
     let token = "A".repeat(43);
     app.browser.set_cookie("authjs.csrf-token", &format!("{token}|{}", "0".repeat(64)));
-    let res = app.post_form("/signup", &[("email", "x@example.com"), ("password", PASSWORD), ("csrfToken", &token)]).await;
+    let res = app
+        .post_form("/signup", &[("email", "x@example.com"), ("password", PASSWORD), ("csrfToken", &token)])
+        .await;
     assert_eq!(res.status, Status::Forbidden);
     assert_ne!(app.csrf_token().await, token, "a fresh token replaces the forged one");
 }
@@ -80,7 +82,12 @@ async fn json_clients_get_a_json_403() {
     let app = TestApp::spawn().await;
     let res = app
         .browser
-        .post_json(&app, "/api/auth/callback/credentials", &serde_json::json!({"email": "a@example.com", "password": "x"}), &[])
+        .post_json(
+            &app,
+            "/api/auth/callback/credentials",
+            &serde_json::json!({"email": "a@example.com", "password": "x"}),
+            &[],
+        )
         .await;
     assert_eq!(res.status, Status::Forbidden);
     assert_eq!(res.json()["error"], "MissingCSRF");

@@ -16,10 +16,8 @@ async fn a_page_that_needs_a_session_redirects_to_signin_with_the_original_path(
 #[rocket::async_test]
 async fn a_json_client_gets_401_instead_of_a_redirect() {
     let app = TestApp::spawn().await;
-    let res = app
-        .browser
-        .send(app.client.get("/sessions").header(Header::new("Accept", "application/json")))
-        .await;
+    let res =
+        app.browser.send(app.client.get("/sessions").header(Header::new("Accept", "application/json"))).await;
     assert_eq!(res.status, Status::Unauthorized);
     assert_eq!(res.json()["error"], "SessionRequired");
 }
@@ -223,6 +221,7 @@ async fn behind_a_trusted_proxy_the_forwarded_ip_is_recorded() {
 async fn the_session_records_the_user_agent() {
     let app = TestApp::spawn().await;
     app.signed_up_user().await;
-    let (ua,): (String,) = sqlx::query_as("SELECT user_agent FROM sessions").fetch_one(app.pool()).await.unwrap();
+    let (ua,): (String,) =
+        sqlx::query_as("SELECT user_agent FROM sessions").fetch_one(app.pool()).await.unwrap();
     assert!(ua.contains("Firefox/128.0"));
 }

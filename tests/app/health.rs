@@ -37,9 +37,6 @@ async fn with_the_database_down_every_route_answers_503_not_500() {
         .await;
     assert_eq!(res.status, Status::ServiceUnavailable);
 
-    let res = app
-        .browser
-        .send(app.client.get("/sessions").header(Header::new("Accept", "text/html")))
-        .await;
+    let res = app.browser.send(app.client.get("/sessions").header(Header::new("Accept", "text/html"))).await;
     assert_eq!(res.status, Status::ServiceUnavailable);
 }

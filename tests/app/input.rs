@@ -18,7 +18,12 @@ async fn control_characters_are_refused_on_every_field_before_any_query() {
         ("email", "c1\u{85}@example.com"),
     ] {
         let token = app.csrf_token().await;
-        let mut fields = vec![("name", "Ok"), ("email", "fresh@example.com"), ("password", PASSWORD), ("csrfToken", &token)];
+        let mut fields = vec![
+            ("name", "Ok"),
+            ("email", "fresh@example.com"),
+            ("password", PASSWORD),
+            ("csrfToken", &token),
+        ];
         fields.retain(|(k, _)| *k != field);
         fields.push((field, value));
         let res = app.post_form("/signup", &fields).await;
@@ -27,7 +32,10 @@ async fn control_characters_are_refused_on_every_field_before_any_query() {
     }
     let token = app.csrf_token().await;
     let res = app
-        .post_form("/api/auth/callback/credentials", &[("email", &format!("{email}\u{0}")), ("password", PASSWORD), ("csrfToken", &token)])
+        .post_form(
+            "/api/auth/callback/credentials",
+            &[("email", &format!("{email}\u{0}")), ("password", PASSWORD), ("csrfToken", &token)],
+        )
         .await;
     assert_eq!(res.status, Status::UnprocessableEntity);
     assert_eq!(app.user_count().await, 1);
@@ -54,7 +62,10 @@ async fn an_absurdly_long_password_is_refused_before_hashing() {
     assert_eq!(res.status, Status::UnprocessableEntity);
     assert!(res.body.contains("Use at most 256 characters"));
     let res = app
-        .post_form("/api/auth/callback/credentials", &[("email", "long@example.com"), ("password", &long), ("csrfToken", &token)])
+        .post_form(
+            "/api/auth/callback/credentials",
+            &[("email", "long@example.com"), ("password", &long), ("csrfToken", &token)],
+        )
         .await;
     assert_eq!(res.status, Status::UnprocessableEntity);
 }
@@ -65,12 +76,20 @@ async fn a_body_over_the_size_limit_gets_413() {
     let token = app.csrf_token().await;
     let huge = "x".repeat(1024 * 1024);
     let res = app
-        .post_form("/api/auth/callback/credentials", &[("email", "a@example.com"), ("password", &huge), ("csrfToken", &token)])
+        .post_form(
+            "/api/auth/callback/credentials",
+            &[("email", "a@example.com"), ("password", &huge), ("csrfToken", &token)],
+        )
         .await;
     assert_eq!(res.status, Status::PayloadTooLarge);
     let res = app
         .browser
-        .post_json(&app, "/signup", &json!({ "email": "a@example.com", "password": huge, "csrfToken": token }), &[])
+        .post_json(
+            &app,
+            "/signup",
+            &json!({ "email": "a@example.com", "password": huge, "csrfToken": token }),
+            &[],
+        )
         .await;
     assert_eq!(res.status, Status::PayloadTooLarge);
     assert_eq!(app.user_count().await, 0);
@@ -80,11 +99,9 @@ async fn a_body_over_the_size_limit_gets_413() {
 async fn malformed_bodies_get_400() {
     let app = TestApp::spawn().await;
     app.csrf_token().await;
-    for (content_type, body) in [
-        (ContentType::JSON, "{not json"),
-        (ContentType::JSON, "{\"email\": 5}"),
-        (ContentType::JSON, "[]"),
-    ] {
+    for (content_type, body) in
+        [(ContentType::JSON, "{not json"), (ContentType::JSON, "{\"email\": 5}"), (ContentType::JSON, "[]")]
+    {
         let req = app.client.post("/api/auth/callback/credentials").header(content_type).body(body);
         let res = app.browser.send(req).await;
         assert_eq!(res.status, Status::BadRequest, "{body}");

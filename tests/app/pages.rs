@@ -23,7 +23,9 @@ async fn names_and_user_agents_are_escaped() {
     let app = TestApp::spawn().await;
     let mut evil = app.new_browser("<script>alert('ua')</script>");
     evil.user_agent = "<script>alert('ua')</script>".into();
-    evil.signup(&app, "<script>alert('name')</script>", "xss@example.com", PASSWORD).await.assert_redirects_to("/");
+    evil.signup(&app, "<script>alert('name')</script>", "xss@example.com", PASSWORD)
+        .await
+        .assert_redirects_to("/");
     for path in ["/", "/sessions"] {
         let res = evil.get(&app, path).await;
         assert!(!res.body.contains("<script>alert"), "{path}: {}", res.body);
@@ -76,7 +78,10 @@ async fn the_signup_page_has_a_label_for_every_input() {
     for path in ["/signup", "/signin"] {
         let body = app.get(path).await.body;
         for id in ["email", "password"] {
-            assert!(body.contains(&format!("for=\"{id}\"")) && body.contains(&format!("id=\"{id}\"")), "{path}: {id}");
+            assert!(
+                body.contains(&format!("for=\"{id}\"")) && body.contains(&format!("id=\"{id}\"")),
+                "{path}: {id}"
+            );
         }
     }
 }

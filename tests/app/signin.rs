@@ -26,7 +26,8 @@ async fn signing_in_creates_a_new_session_row_and_a_cookie_as_designed() {
     let token = cookie.value().to_string();
     let (id, secret) = token.split_once('.').expect("id.secret");
     assert!(secret.len() >= 43, "at least 32 random bytes");
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, secret_hash FROM sessions").fetch_all(app.pool()).await.unwrap();
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, secret_hash FROM sessions").fetch_all(app.pool()).await.unwrap();
     let row = rows.iter().find(|(i, _)| i == id).expect("the row named by the public id");
     assert_ne!(row.1, secret);
     assert_eq!(row.1.len(), 64);
@@ -95,7 +96,12 @@ async fn the_callback_url_may_only_point_at_our_own_origin() {
         let res = app
             .post_form(
                 "/api/auth/callback/credentials",
-                &[("email", &email), ("password", PASSWORD), ("csrfToken", &token), ("callbackUrl", callback)],
+                &[
+                    ("email", &email),
+                    ("password", PASSWORD),
+                    ("csrfToken", &token),
+                    ("callbackUrl", callback),
+                ],
             )
             .await;
         res.assert_redirects_to(expected);
@@ -118,7 +124,8 @@ async fn a_changed_argon2_cost_rehashes_the_password_at_sign_in() {
     sqlx::query("UPDATE users SET password_hash = $1").bind(&old).execute(app.pool()).await.unwrap();
     app.signout().await;
     app.post_credentials(&email, PASSWORD).await.assert_redirects_to("/");
-    let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM users").fetch_one(app.pool()).await.unwrap();
+    let (hash,): (String,) =
+        sqlx::query_as("SELECT password_hash FROM users").fetch_one(app.pool()).await.unwrap();
     assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "upgraded: {hash}");
     app.signout().await;
     app.post_credentials(&email, PASSWORD).await.assert_redirects_to("/");
@@ -129,7 +136,8 @@ async fn the_signin_page_embeds_the_csrf_token_and_keeps_the_callback_url() {
     let app = TestApp::spawn().await;
     let res = app.get("/signin?callbackUrl=%2Fsessions").await;
     assert_eq!(res.status, Status::Ok);
-    let token = app.browser.cookie("authjs.csrf-token").expect("csrf cookie").split('|').next().unwrap().to_string();
+    let token =
+        app.browser.cookie("authjs.csrf-token").expect("csrf cookie").split('|').next().unwrap().to_string();
     assert!(res.body.contains(&format!("value=\"{token}\"")), "{}", res.body);
     assert!(res.body.contains("action=\"/api/auth/callback/credentials\""));
     assert!(res.body.contains("value=\"/sessions\""));

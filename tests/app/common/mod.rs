@@ -84,7 +84,8 @@ impl Drop for TestDb {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs outside any runtime the test may still hold: use a thread.
                 let _ = std::thread::spawn(move || {
-                    let rt = rocket::tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    let rt =
+                        rocket::tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                     rt.block_on(async move {
                         if let Ok(mut conn) = sqlx::postgres::PgConnection::connect(&admin_url).await {
                             let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
@@ -204,7 +205,8 @@ impl TestApp {
     }
 
     pub async fn session_count(&self) -> i64 {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions").fetch_one(self.pool()).await.unwrap();
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM sessions").fetch_one(self.pool()).await.unwrap();
         n
     }
 
@@ -251,7 +253,8 @@ impl TestApp {
     }
 
     pub async fn session_writes(&self) -> i64 {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM test_writes").fetch_one(self.pool()).await.unwrap();
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM test_writes").fetch_one(self.pool()).await.unwrap();
         n
     }
 }
@@ -286,16 +289,9 @@ impl Browser {
 
     /// A request carrying this browser's cookies, user agent and socket address.
     pub fn request<'c>(&self, req: LocalRequest<'c>) -> LocalRequest<'c> {
-        let cookies: Vec<Cookie<'static>> = self
-            .jar
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| Cookie::new(k.clone(), v.clone()))
-            .collect();
-        req.cookies(cookies)
-            .remote(self.remote)
-            .header(Header::new("User-Agent", self.user_agent.clone()))
+        let cookies: Vec<Cookie<'static>> =
+            self.jar.lock().unwrap().iter().map(|(k, v)| Cookie::new(k.clone(), v.clone())).collect();
+        req.cookies(cookies).remote(self.remote).header(Header::new("User-Agent", self.user_agent.clone()))
     }
 
     /// Sends `req`, keeps the cookies it sets (and forgets those it removes).
@@ -310,9 +306,7 @@ impl Browser {
         for value in res.headers().get("Set-Cookie") {
             let cookie = Cookie::parse_encoded(value.to_string()).expect("a valid Set-Cookie");
             let removed = cookie.max_age().is_some_and(|a| a.is_zero())
-                || cookie
-                    .expires_datetime()
-                    .is_some_and(|t| t < rocket::time::OffsetDateTime::now_utc());
+                || cookie.expires_datetime().is_some_and(|t| t < rocket::time::OffsetDateTime::now_utc());
             if removed {
                 jar.remove(cookie.name());
             } else {
@@ -327,20 +321,13 @@ impl Browser {
 
     pub async fn post_form(&self, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Resp {
         let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-        let req = app
-            .client
-            .post(path.to_string())
-            .header(rocket::http::ContentType::Form)
-            .body(body);
+        let req = app.client.post(path.to_string()).header(rocket::http::ContentType::Form).body(body);
         self.send(req).await
     }
 
     pub async fn post_json(&self, app: &TestApp, path: &str, body: &Value, headers: &[(&str, &str)]) -> Resp {
-        let mut req = app
-            .client
-            .post(path.to_string())
-            .header(rocket::http::ContentType::JSON)
-            .body(body.to_string());
+        let mut req =
+            app.client.post(path.to_string()).header(rocket::http::ContentType::JSON).body(body.to_string());
         for (k, v) in headers {
             req = req.header(Header::new(k.to_string(), v.to_string()));
         }
