@@ -94,13 +94,6 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                 }));
         }
     };
-    if config.secret_generated {
-        log::warn!(
-            "AUTH_SECRET is not set: using a random secret for this run. Forms open before a \
-             restart will need a reload. Set AUTH_SECRET (openssl rand -base64 32)."
-        );
-    }
-
     let figment =
         figment.merge(("secret_key", rocket_key(&config.secret))).merge(("databases.main.url", url));
     let hasher = Hasher::new(config.argon2.clone());
@@ -111,6 +104,19 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(db::migrations())
         .attach(Template::custom(|engines| engines.tera.set_escape_fn(views::escape_html)))
         .attach(fairings::SecurityHeaders::new(&config));
+    let rocket = if config.secret_generated {
+        // Logged at liftoff: Rocket's logger does not exist yet while building.
+        rocket.attach(AdHoc::on_liftoff("AUTH_SECRET warning", |_| {
+            Box::pin(async {
+                log::warn!(
+                    "AUTH_SECRET is not set: using a random secret for this run. Forms open before \
+                     a restart will need a reload. Set AUTH_SECRET (openssl rand -base64 32)."
+                );
+            })
+        }))
+    } else {
+        rocket
+    };
     let rocket = routes::mount(rocket, &config);
     rocket.manage(config)
 }
