@@ -43,6 +43,7 @@ pub const VALUE_ENV: &[(&str, &str)] = &[
     ("AUTH_SESSION_MAX_AGE", "auth.session_max_age"),
     ("AUTH_SESSION_UPDATE_AGE", "auth.session_update_age"),
     ("AUTH_SESSION_ABSOLUTE_MAX_AGE", "auth.session_absolute_max_age"),
+    ("AUTH_SESSION_CLEANUP_INTERVAL", "auth.session_cleanup_interval"),
     ("AUTH_ARGON2_MEMORY_KIB", "auth.argon2_memory_kib"),
     ("AUTH_ARGON2_ITERATIONS", "auth.argon2_iterations"),
     ("AUTH_ARGON2_PARALLELISM", "auth.argon2_parallelism"),
@@ -79,6 +80,8 @@ struct RawConfig {
     session_update_age: u64,
     #[serde(default = "defaults::session_absolute_max_age")]
     session_absolute_max_age: u64,
+    #[serde(default = "defaults::session_cleanup_interval")]
+    session_cleanup_interval: u64,
     #[serde(default = "defaults::argon2_memory_kib")]
     argon2_memory_kib: u32,
     #[serde(default = "defaults::argon2_iterations")]
@@ -119,6 +122,9 @@ mod defaults {
     }
     pub fn session_absolute_max_age() -> u64 {
         90 * 24 * 3600
+    }
+    pub fn session_cleanup_interval() -> u64 {
+        3600
     }
     pub fn argon2_memory_kib() -> u32 {
         19_456
@@ -205,6 +211,8 @@ pub struct SessionConfig {
     pub update_age: i64,
     /// Hard cap on a session's life from sign-in.
     pub absolute_max_age: i64,
+    /// Seconds between two runs of the expired-session clean-up; 0 turns it off.
+    pub cleanup_interval: i64,
 }
 
 /// Credentials of one OAuth provider; present only when both id and secret are set.
@@ -321,6 +329,11 @@ impl AuthConfig {
                 "AUTH_SESSION_ABSOLUTE_MAX_AGE",
                 "auth.session_absolute_max_age",
                 raw.session_absolute_max_age,
+            )?,
+            cleanup_interval: seconds(
+                "AUTH_SESSION_CLEANUP_INTERVAL",
+                "auth.session_cleanup_interval",
+                raw.session_cleanup_interval,
             )?,
         };
         if session.update_age > session.max_age {

@@ -103,7 +103,8 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(Db::init())
         .attach(db::migrations())
         .attach(Template::custom(|engines| engines.tera.set_escape_fn(views::escape_html)))
-        .attach(fairings::SecurityHeaders::new(&config));
+        .attach(fairings::SecurityHeaders::new(&config))
+        .attach(auth::cleanup::SessionCleanup);
     let rocket = if config.secret_generated {
         // Logged at liftoff: Rocket's logger does not exist yet while building.
         rocket.attach(AdHoc::on_liftoff("AUTH_SECRET warning", |_| {

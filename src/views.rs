@@ -106,15 +106,33 @@ pub struct SignupPage {
     pub password_max_length: usize,
 }
 
+/// A moment shown to people: relative ("3 minutes ago") with the exact time on hover
+/// and in the `<time datetime>` attribute.
+#[derive(Serialize)]
+pub struct TimeView {
+    pub relative: String,
+    pub exact: String,
+    pub iso: String,
+}
+
+impl TimeView {
+    pub fn new(unix: i64, now: i64) -> Self {
+        TimeView { relative: relative_time(unix, now), exact: human_time(unix), iso: iso_time(unix) }
+    }
+}
+
 #[derive(Serialize)]
 pub struct SessionRow {
     pub id: String,
     pub current: bool,
-    pub created: String,
-    pub last_active: String,
-    pub expires: String,
+    /// The user agent in words ("Firefox on Linux").
+    pub device: String,
+    /// The raw user agent, shown on hover.
     pub user_agent: String,
     pub ip: String,
+    pub created: TimeView,
+    pub last_active: TimeView,
+    pub expires: TimeView,
 }
 
 #[derive(Serialize)]
@@ -122,6 +140,25 @@ pub struct SessionsPage {
     #[serde(flatten)]
     pub base: Base,
     pub sessions: Vec<SessionRow>,
+    /// Minutes between two writes of a session's last-active time.
+    pub activity_minutes: i64,
+}
+
+#[derive(Serialize)]
+pub struct AccountPage {
+    #[serde(flatten)]
+    pub base: Base,
+    /// The name field's value: the saved name, or what was just typed.
+    pub name: String,
+    pub email: String,
+    pub has_password: bool,
+    pub session_count: i64,
+    /// Which form the messages belong to: `name` or `password`.
+    pub form: Option<&'static str>,
+    pub error: Option<String>,
+    pub errors: FieldErrors,
+    pub password_min_length: usize,
+    pub password_max_length: usize,
 }
 
 /// The error page: Auth.js's error codes, plus HTTP statuses.
@@ -233,6 +270,26 @@ pub fn human_time(unix: i64) -> String {
     format(unix, HUMAN)
 }
 
+/// How long ago (or how far ahead) `unix` is from `now`, in words: "just now",
+/// "3 minutes ago", "in 29 days". Units round down, as people read them.
+pub fn relative_time(unix: i64, now: i64) -> String {
+    let delta = unix - now;
+    let seconds = delta.unsigned_abs();
+    if seconds < 60 {
+        return if delta <= 0 { "just now".into() } else { "in less than a minute".into() };
+    }
+    const UNITS: [(u64, &str); 5] =
+        [(365 * 86400, "year"), (30 * 86400, "month"), (86400, "day"), (3600, "hour"), (60, "minute")];
+    let (size, unit) = UNITS.into_iter().find(|(size, _)| seconds >= *size).unwrap_or((60, "minute"));
+    let n = seconds / size;
+    let plural = if n == 1 { "" } else { "s" };
+    if delta < 0 {
+        format!("{n} {unit}{plural} ago")
+    } else {
+        format!("in {n} {unit}{plural}")
+    }
+}
+
 /// A time as JavaScript's `Date.toISOString()` writes it, as Auth.js's `expires` is.
 pub fn iso_time(unix: i64) -> String {
     format(unix, ISO)
@@ -254,5 +311,20 @@ mod tests {
     fn formats_times_like_javascript_and_for_people() {
         assert_eq!(iso_time(1_764_072_000), "2025-11-25T12:00:00.000Z");
         assert_eq!(human_time(1_764_072_000), "25 Nov 2025, 12:00 UTC");
+    }
+
+    #[test]
+    fn says_how_long_ago_in_words() {
+        let now = 1_764_072_000;
+        assert_eq!(relative_time(now, now), "just now");
+        assert_eq!(relative_time(now - 59, now), "just now");
+        assert_eq!(relative_time(now - 60, now), "1 minute ago");
+        assert_eq!(relative_time(now - 3 * 60 - 59, now), "3 minutes ago");
+        assert_eq!(relative_time(now - 2 * 3600, now), "2 hours ago");
+        assert_eq!(relative_time(now - 86400, now), "1 day ago");
+        assert_eq!(relative_time(now - 400 * 86400, now), "1 year ago");
+        assert_eq!(relative_time(now + 30, now), "in less than a minute");
+        assert_eq!(relative_time(now + 29 * 86400 + 100, now), "in 29 days");
+        assert_eq!(relative_time(now + 90 * 86400, now), "in 3 months");
     }
 }

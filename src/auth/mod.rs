@@ -1,5 +1,6 @@
 //! Authentication: passwords, sessions, CSRF, and the request guards built on them.
 
+pub mod cleanup;
 pub mod client;
 pub mod csrf;
 pub mod form;

@@ -59,7 +59,7 @@ pub enum Reply {
     /// Done: go to this absolute URL (303, or `200 {"url"}` for Auth.js's client).
     Redirect(String),
     /// Done, with a message for the next page (Rocket's flash cookie).
-    RedirectFlash { url: String, kind: &'static str, message: &'static str },
+    RedirectFlash { url: String, kind: &'static str, message: String },
     /// A form shown again with its messages (browser posts only).
     Page(Status, Template),
     /// A failure for a script: `{"error": code, "url": …}` with `status`, or for

@@ -63,7 +63,8 @@ fn set_cookie(jar: &CookieJar<'_>, config: &AuthConfig, token: String, expires_a
     jar.add(cookie);
 }
 
-fn clear_cookie(jar: &CookieJar<'_>, config: &AuthConfig) {
+/// Removes the session cookie (its row is already gone, or was never valid).
+pub fn clear_cookie(jar: &CookieJar<'_>, config: &AuthConfig) {
     jar.remove(
         Cookie::build(config.session_cookie_name())
             .path("/")

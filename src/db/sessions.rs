@@ -115,3 +115,60 @@ pub async fn list_for_user(
     .fetch_all(conn)
     .await
 }
+
+/// Revokes one of the user's sessions by its public id. The user id is part of the
+/// condition, so another user's session id matches nothing. Returns whether a session
+/// was ended.
+pub async fn delete_for_user(conn: &mut Executor, user_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected() > 0)
+}
+
+/// Ends every session of the user but `keep` (the current one). Returns how many.
+pub async fn delete_others(conn: &mut Executor, user_id: &str, keep: &str) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(user_id)
+        .bind(keep)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+}
+
+/// Ends every session of the user (a password change, before the current browser gets
+/// a fresh one). Returns how many.
+pub async fn delete_all_for_user(conn: &mut Executor, user_id: &str) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+}
+
+/// Deletes at most `limit` sessions that expired by `now`, through the `expires_at`
+/// index; the periodic clean-up calls it until a batch comes back short, so no single
+/// statement holds locks on a large part of the table.
+pub async fn delete_expired_batch(conn: &mut Executor, now: i64, limit: i64) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM sessions WHERE id IN \
+         (SELECT id FROM sessions WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)",
+    )
+    .bind(now)
+    .bind(limit)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected())
+}
+
+/// How many live sessions the user has (the account page's summary).
+pub async fn count_for_user(conn: &mut Executor, user_id: &str, now: i64) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND expires_at > $2")
+        .bind(user_id)
+        .bind(now)
+        .fetch_one(conn)
+        .await?;
+    Ok(n)
+}

@@ -89,6 +89,29 @@ pub async fn find_by_id(conn: &mut Executor, id: &str) -> Result<Option<User>, s
     Ok(row.map(User::from))
 }
 
+/// The user's password hash, `None` when they have none (a provider-only user).
+pub async fn find_password_hash(conn: &mut Executor, id: &str) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_optional(conn).await?;
+    Ok(row.and_then(|(hash,)| non_empty(hash)))
+}
+
+/// Sets or clears (`None`) the display name.
+pub async fn update_name(
+    conn: &mut Executor,
+    id: &str,
+    name: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET name = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(name.unwrap_or(""))
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
 /// Replaces a password hash (a rehash at new parameters, or a password change).
 pub async fn update_password_hash(
     conn: &mut Executor,

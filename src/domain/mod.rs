@@ -3,14 +3,18 @@
 //! PostgreSQL rejects in `text`) before anything reaches SQL.
 
 mod callback_url;
+mod device;
 mod email;
 mod name;
 mod password;
+mod session_id;
 
 pub use callback_url::CallbackUrl;
+pub use device::describe_device;
 pub use email::Email;
 pub use name::DisplayName;
 pub use password::Password;
+pub use session_id::PublicSessionId;
 
 /// Why a field was refused; the message is shown next to the field.
 #[derive(Debug, Clone, PartialEq, Eq)]

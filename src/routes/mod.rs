@@ -1,5 +1,6 @@
 //! Every route, one module per page or endpoint group; mounted in one place.
 
+pub mod account;
 pub mod api;
 pub mod catchers;
 pub mod health;
@@ -24,6 +25,7 @@ pub fn mount(rocket: Rocket<Build>, config: &AuthConfig) -> Rocket<Build> {
         .mount("/", signup::routes())
         .mount("/", health::routes())
         .mount("/", sessions::routes())
+        .mount("/", account::routes())
         .mount(base, signin::api_routes())
         .mount(base, signout::routes())
         .mount(base, api::routes())

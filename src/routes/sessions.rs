@@ -1,19 +1,27 @@
-//! `GET /sessions`: where the signed-in user is signed in.
+//! The sessions page: where the signed-in user is signed in, and the way to end any of
+//! it. `GET /sessions`, `POST /sessions/<id>/revoke`, `POST /sessions/revoke-others`.
+//!
+//! Revoking deletes the row, so the session stops working at once on every instance:
+//! the next request that brings its token finds nothing.
 
+use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
-use rocket::{get, routes, Route, State};
+use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
 use crate::auth::csrf::CsrfToken;
+use crate::auth::form::{CallbackForm, Payload};
 use crate::auth::guards::SignedIn;
-use crate::auth::session;
+use crate::auth::reply::Reply;
+use crate::auth::session::{self, ACTIVITY_INTERVAL};
 use crate::config::AuthConfig;
 use crate::db::{sessions, Db};
-use crate::error::Result;
-use crate::views::{human_time, Base, SessionRow, SessionsPage};
+use crate::domain::{describe_device, PublicSessionId};
+use crate::error::{Error, Result};
+use crate::views::{Base, SessionRow, SessionsPage, TimeView};
 
 pub fn routes() -> Vec<Route> {
-    routes![list]
+    routes![list, revoke, revoke_others]
 }
 
 /// Every live session of the user, most recently active first, the current one marked.
@@ -26,20 +34,83 @@ async fn list(
     db: &State<Db>,
     flash: Option<FlashMessage<'_>>,
 ) -> Result<Template> {
+    let now = session::now();
     let mut conn = db.acquire().await?;
-    let rows = sessions::list_for_user(&mut conn, &me.0.user.id, session::now()).await?;
+    let rows = sessions::list_for_user(&mut conn, &me.0.user.id, now).await?;
     let sessions = rows
         .into_iter()
-        .map(|s| SessionRow {
-            current: s.id == me.0.id,
-            created: human_time(s.created_at),
-            last_active: human_time(s.last_active_at),
-            expires: human_time(s.expires_at),
-            user_agent: s.user_agent,
-            ip: s.ip,
-            id: s.id,
+        .map(|s| {
+            let current = s.id == me.0.id;
+            // The current request's own activity may not be written yet (throttled):
+            // show the truth, which is "now".
+            let last_active = if current { now } else { s.last_active_at };
+            SessionRow {
+                current,
+                device: describe_device(&s.user_agent),
+                created: TimeView::new(s.created_at, now),
+                last_active: TimeView::new(last_active, now),
+                expires: TimeView::new(s.expires_at, now),
+                user_agent: s.user_agent,
+                ip: s.ip,
+                id: s.id,
+            }
         })
         .collect();
     let base = Base::new(Some(me.0), &csrf, config, flash);
-    Ok(Template::render("sessions", SessionsPage { base, sessions }))
+    Ok(Template::render(
+        "sessions",
+        SessionsPage { base, sessions, activity_minutes: ACTIVITY_INTERVAL / 60 },
+    ))
+}
+
+/// Ends one of the user's sessions. The id is the public half of a token; an id that
+/// is malformed, unknown, or another user's answers 404 and changes nothing (after the
+/// CSRF check, which comes first). Revoking the current session signs this browser out.
+#[post("/sessions/<id>/revoke", data = "<form>")]
+async fn revoke(
+    id: &str,
+    me: SignedIn<'_>,
+    form: Payload<CallbackForm>,
+    config: &State<AuthConfig>,
+    db: &State<Db>,
+    jar: &CookieJar<'_>,
+) -> Result<Reply> {
+    let _ = form;
+    let id = PublicSessionId::parse(id).ok_or(Error::NotFound)?;
+    let mut conn = db.acquire().await?;
+    if !sessions::delete_for_user(&mut conn, &me.0.user.id, id.as_str()).await? {
+        return Err(Error::NotFound);
+    }
+    if id.as_str() == me.0.id {
+        session::clear_cookie(jar, config);
+        return Ok(Reply::RedirectFlash {
+            url: config.absolute("/signin"),
+            kind: "success",
+            message: "You signed out of this device.".into(),
+        });
+    }
+    Ok(Reply::RedirectFlash {
+        url: config.absolute("/sessions"),
+        kind: "success",
+        message: "That session was signed out. It can no longer be used.".into(),
+    })
+}
+
+/// Ends every session of the user but this one, and says how many it ended.
+#[post("/sessions/revoke-others", data = "<form>")]
+async fn revoke_others(
+    me: SignedIn<'_>,
+    form: Payload<CallbackForm>,
+    config: &State<AuthConfig>,
+    db: &State<Db>,
+) -> Result<Reply> {
+    let _ = form;
+    let mut conn = db.acquire().await?;
+    let ended = sessions::delete_others(&mut conn, &me.0.user.id, &me.0.id).await?;
+    let message = match ended {
+        0 => "There were no other sessions to sign out.".to_string(),
+        1 => "Signed out of 1 other session.".to_string(),
+        n => format!("Signed out of {n} other sessions."),
+    };
+    Ok(Reply::RedirectFlash { url: config.absolute("/sessions"), kind: "success", message })
 }

@@ -31,6 +31,6 @@ async fn signout(
     Ok(Reply::RedirectFlash {
         url: callback.as_str().to_string(),
         kind: "success",
-        message: "You have been signed out.",
+        message: "You have been signed out.".into(),
     })
 }

@@ -154,6 +154,6 @@ async fn signup(
     Ok(Reply::RedirectFlash {
         url: callback.as_str().to_string(),
         kind: "success",
-        message: "Welcome! Your account is ready and you are signed in.",
+        message: "Welcome! Your account is ready and you are signed in.".into(),
     })
 }

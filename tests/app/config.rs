@@ -35,6 +35,7 @@ fn every_environment_name_reaches_the_config() {
         ("AUTH_SESSION_MAX_AGE", "3600"),
         ("AUTH_SESSION_UPDATE_AGE", "60"),
         ("AUTH_SESSION_ABSOLUTE_MAX_AGE", "7200"),
+        ("AUTH_SESSION_CLEANUP_INTERVAL", "120"),
         ("AUTH_ARGON2_MEMORY_KIB", "1024"),
         ("AUTH_ARGON2_ITERATIONS", "3"),
         ("AUTH_ARGON2_PARALLELISM", "2"),
@@ -53,6 +54,7 @@ fn every_environment_name_reaches_the_config() {
     assert_eq!(c.github_url.as_str(), "http://127.0.0.1:9999/gh");
     assert_eq!(c.github_api_url.as_str(), "http://127.0.0.1:9999/api");
     assert_eq!((c.session.max_age, c.session.update_age, c.session.absolute_max_age), (3600, 60, 7200));
+    assert_eq!(c.session.cleanup_interval, 120);
     assert_eq!((c.argon2.m_cost(), c.argon2.t_cost(), c.argon2.p_cost()), (1024, 3, 2));
     assert_eq!(c.password_min_length, 15);
     assert_eq!((c.signin_max_failures, c.signin_window, c.provider_timeout), (7, 60, 3));
@@ -108,6 +110,8 @@ fn a_value_that_does_not_parse_names_its_key() {
         ("AUTH_SECRET", "too short"),
         ("AUTH_PROVIDER_TIMEOUT", "0"),
         ("AUTH_SIGNIN_WINDOW", "1.5"),
+        ("AUTH_SESSION_CLEANUP_INTERVAL", "hourly"),
+        ("AUTH_SESSION_CLEANUP_INTERVAL", "-5"),
     ] {
         let err = config(&figment(&[(name, value)])).expect_err(name);
         let names_it =

@@ -2,13 +2,16 @@
 
 mod common;
 
+mod account;
 mod authjs_client;
+mod cleanup;
 mod config;
 mod csrf;
 mod guards;
 mod health;
 mod input;
 mod pages;
+mod sessions;
 mod signin;
 mod signout;
 mod signup;

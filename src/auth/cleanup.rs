@@ -1,0 +1,81 @@
+//! The periodic clean-up of expired sessions. Expired sessions are refused on use
+//! anyway; this keeps the table from growing without bound. It starts with the app
+//! (at liftoff) and runs every `AUTH_SESSION_CLEANUP_INTERVAL` seconds, first one
+//! interval after start so a restart loop cannot hammer the database.
+//!
+//! Every instance runs it; that is harmless, since deleting an expired row twice
+//! deletes nothing the second time. It deletes in batches of [`BATCH`] rows with a
+//! short pause between them, so a backlog of a million rows never turns into one
+//! long statement holding the table's write lock (SQLite) or a huge transaction
+//! (PostgreSQL) while sign-ins wait.
+
+use std::time::Duration;
+
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::tokio::{self, time};
+use rocket::{Orbit, Rocket};
+use rocket_db_pools::Database;
+
+use super::session::now;
+use crate::config::AuthConfig;
+use crate::db::{sessions, Db};
+
+/// Rows deleted per statement.
+pub const BATCH: i64 = 1000;
+
+/// Pause between two batches, leaving the database to other work.
+const PAUSE: Duration = Duration::from_millis(20);
+
+/// Deletes every session that expired by `now`, batch by batch. Returns how many.
+pub async fn delete_expired(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    let mut total = 0;
+    loop {
+        let deleted = {
+            let mut conn = db.acquire().await?;
+            sessions::delete_expired_batch(&mut conn, now, BATCH).await?
+        };
+        total += deleted;
+        if deleted < BATCH as u64 {
+            return Ok(total);
+        }
+        time::sleep(PAUSE).await;
+    }
+}
+
+/// Starts the clean-up task at liftoff; it ends when Rocket shuts down.
+pub struct SessionCleanup;
+
+#[rocket::async_trait]
+impl Fairing for SessionCleanup {
+    fn info(&self) -> Info {
+        Info { name: "Expired-session clean-up", kind: Kind::Liftoff }
+    }
+
+    async fn on_liftoff(&self, rocket: &Rocket<Orbit>) {
+        let Some(config) = rocket.state::<AuthConfig>() else { return };
+        let Ok(every) = u64::try_from(config.session.cleanup_interval) else { return };
+        if every == 0 {
+            log::info!("expired-session clean-up is off (AUTH_SESSION_CLEANUP_INTERVAL = 0)");
+            return;
+        }
+        let Some(db) = Db::fetch(rocket) else { return };
+        let db = Db::from((**db).clone());
+        let mut shutdown = rocket.shutdown();
+        tokio::spawn(async move {
+            let period = Duration::from_secs(every);
+            let mut ticks = time::interval_at(time::Instant::now() + period, period);
+            ticks.set_missed_tick_behavior(time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    _ = &mut shutdown => return,
+                }
+                match delete_expired(&db, now()).await {
+                    Ok(0) => {}
+                    Ok(n) => log::info!("deleted {n} expired sessions"),
+                    Err(e) => log::warn!("expired-session clean-up failed, will retry: {e}"),
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,228 @@
+//! The account page: `GET /account`, `POST /account/name`, `POST /account/password`.
+//!
+//! Setting or changing the password ends every other session of the user and gives
+//! this browser a fresh token (DESIGN.md, linking rules: a session an attacker planted
+//! before the owner took the account back must die with the old password).
+
+use rocket::http::{CookieJar, Status};
+use rocket::request::FlashMessage;
+use rocket::{get, post, routes, Route, State};
+use rocket_dyn_templates::Template;
+use serde::Deserialize;
+use sqlx::Connection;
+
+use crate::auth::client::ClientInfo;
+use crate::auth::csrf::CsrfToken;
+use crate::auth::form::{CsrfProtected, Payload};
+use crate::auth::guards::SignedIn;
+use crate::auth::password::Hasher;
+use crate::auth::reply::{Reply, ReplyMode};
+use crate::auth::session::{self, CurrentSession};
+use crate::config::{AuthConfig, PASSWORD_MAX_LENGTH};
+use crate::db::{sessions, users, Db};
+use crate::domain::{has_control_chars, DisplayName, Email, Password};
+use crate::error::Result;
+use crate::views::{AccountPage, Base, FieldErrors};
+
+pub fn routes() -> Vec<Route> {
+    routes![page, name, password]
+}
+
+/// What a re-rendered account page shows besides the saved state.
+#[derive(Default)]
+struct FormState {
+    /// `name` or `password`: the form the messages belong to.
+    form: Option<&'static str>,
+    /// The name field's value, when it differs from the saved name (a refused edit).
+    name: Option<String>,
+    errors: FieldErrors,
+}
+
+async fn render(
+    db: &Db,
+    me: &CurrentSession,
+    csrf: &CsrfToken,
+    config: &AuthConfig,
+    flash: Option<FlashMessage<'_>>,
+    state: FormState,
+) -> Result<Template> {
+    let mut conn = db.acquire().await?;
+    let has_password = users::find_password_hash(&mut conn, &me.user.id).await?.is_some();
+    let session_count = sessions::count_for_user(&mut conn, &me.user.id, session::now()).await?;
+    let error = state.form.map(|_| "Check the highlighted fields.".to_string());
+    Ok(Template::render(
+        "account",
+        AccountPage {
+            base: Base::new(Some(me), csrf, config, flash),
+            name: state.name.or_else(|| me.user.name.clone()).unwrap_or_default(),
+            email: me.user.email.clone(),
+            has_password,
+            session_count,
+            form: state.form,
+            error,
+            errors: state.errors,
+            password_min_length: config.password_min_length,
+            password_max_length: PASSWORD_MAX_LENGTH,
+        },
+    ))
+}
+
+/// A refused form: the page again with its messages (422) for a browser, JSON for a
+/// script.
+#[allow(clippy::too_many_arguments)]
+async fn refused(
+    mode: ReplyMode,
+    db: &Db,
+    me: &CurrentSession,
+    csrf: &CsrfToken,
+    config: &AuthConfig,
+    state: FormState,
+) -> Result<Reply> {
+    let status = Status::UnprocessableEntity;
+    if mode.is_html() {
+        Ok(Reply::Page(status, render(db, me, csrf, config, None, state).await?))
+    } else {
+        Ok(Reply::Failed { status, code: "InvalidInput", url: config.absolute("/account") })
+    }
+}
+
+/// `GET /account`: name, email, password, and a summary of the user's sessions.
+#[get("/account")]
+async fn page(
+    me: SignedIn<'_>,
+    csrf: CsrfToken,
+    config: &State<AuthConfig>,
+    db: &State<Db>,
+    flash: Option<FlashMessage<'_>>,
+) -> Result<Template> {
+    render(db, me.0, &csrf, config, flash, FormState::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    name: Option<String>,
+    #[serde(rename = "csrfToken")]
+    csrf_token: Option<String>,
+}
+
+impl CsrfProtected for NameForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+}
+
+/// `POST /account/name`: sets the display name (blank removes it). 303 to `/account`;
+/// 422 with the form for a name that is too long or holds control characters.
+#[post("/account/name", data = "<form>")]
+async fn name(
+    me: SignedIn<'_>,
+    form: Payload<NameForm>,
+    mode: ReplyMode,
+    csrf: CsrfToken,
+    config: &State<AuthConfig>,
+    db: &State<Db>,
+) -> Result<Reply> {
+    let raw = form.0.name.unwrap_or_default();
+    let name = match DisplayName::parse(&raw) {
+        Ok(name) => name,
+        Err(e) => {
+            let shown = if has_control_chars(&raw) { String::new() } else { raw };
+            let state = FormState {
+                form: Some("name"),
+                name: Some(shown),
+                errors: FieldErrors::from([("name", e.0)]),
+            };
+            return refused(mode, db, me.0, &csrf, config, state).await;
+        }
+    };
+    let mut conn = db.acquire().await?;
+    users::update_name(&mut conn, &me.0.user.id, name.as_deref(), session::now()).await?;
+    let message = if name.as_deref().is_some() { "Your name was saved." } else { "Your name was removed." };
+    Ok(Reply::RedirectFlash { url: config.absolute("/account"), kind: "success", message: message.into() })
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(rename = "currentPassword")]
+    current_password: Option<String>,
+    #[serde(rename = "newPassword")]
+    new_password: Option<String>,
+    #[serde(rename = "csrfToken")]
+    csrf_token: Option<String>,
+}
+
+impl CsrfProtected for PasswordForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+}
+
+/// `POST /account/password`: sets or changes the password. The current password is
+/// required when one is set; the new one is checked as at sign-up. On success every
+/// session of the user ends and this browser gets a new one (a fresh token), in one
+/// transaction with the new hash; 303 to `/account`. A wrong current password or an
+/// invalid new one: 422 with the form, nothing changed.
+#[allow(clippy::too_many_arguments)]
+#[post("/account/password", data = "<form>")]
+async fn password(
+    me: SignedIn<'_>,
+    form: Payload<PasswordForm>,
+    mode: ReplyMode,
+    csrf: CsrfToken,
+    config: &State<AuthConfig>,
+    hasher: &State<Hasher>,
+    db: &State<Db>,
+    jar: &CookieJar<'_>,
+    client: ClientInfo,
+) -> Result<Reply> {
+    let me = me.0;
+    let form = form.0;
+    let stored = {
+        let mut conn = db.acquire().await?;
+        users::find_password_hash(&mut conn, &me.user.id).await?
+    };
+    let had_password = stored.is_some();
+
+    let mut errors = FieldErrors::new();
+    let current = match &stored {
+        Some(_) => match Password::candidate(form.current_password.unwrap_or_default()) {
+            Ok(p) => Some(p),
+            Err(_) => {
+                errors.insert("currentPassword", "Enter your current password.".into());
+                None
+            }
+        },
+        None => None,
+    };
+    let email = Email::parse(&me.user.email).ok();
+    let new =
+        Password::new(form.new_password.unwrap_or_default(), config.password_min_length, email.as_ref())
+            .map_err(|e| errors.insert("newPassword", e.0))
+            .ok();
+    let refuse = |errors| FormState { form: Some("password"), name: None, errors };
+    let Some(new) = new.filter(|_| errors.is_empty()) else {
+        return refused(mode, db, me, &csrf, config, refuse(errors)).await;
+    };
+    if let (Some(current), Some(_)) = (&current, &stored) {
+        if !hasher.verify(current, stored).await?.matches {
+            let errors =
+                FieldErrors::from([("currentPassword", "That is not your current password.".into())]);
+            return refused(mode, db, me, &csrf, config, refuse(errors)).await;
+        }
+    }
+
+    let hash = hasher.hash(&new).await?;
+    let mut conn = db.acquire().await?;
+    let mut tx = conn.begin().await?;
+    users::update_password_hash(&mut tx, &me.user.id, &hash, session::now()).await?;
+    sessions::delete_all_for_user(&mut tx, &me.user.id).await?;
+    session::start(&mut tx, jar, config, &me.user.id, &client).await?;
+    tx.commit().await?;
+
+    let message = if had_password {
+        "Your password was changed. Every other session was signed out."
+    } else {
+        "Your password was set. Every other session was signed out."
+    };
+    Ok(Reply::RedirectFlash { url: config.absolute("/account"), kind: "success", message: message.into() })
+}
