@@ -181,6 +181,11 @@ impl Secret {
         &self.0
     }
 
+    /// The secret as text (every secret comes from text configuration).
+    pub fn expose_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
     /// A fresh random secret, for debug runs started without `AUTH_SECRET`.
     pub fn generate() -> Self {
         Secret(crate::auth::token::random_string(32).into_bytes())

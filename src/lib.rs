@@ -17,6 +17,8 @@ pub mod domain;
 pub mod error;
 /// Global response policy: security headers.
 pub mod fairings;
+/// Google and GitHub sign-in: flows, provider calls, linking rules.
+pub mod oauth;
 /// Every route and catcher.
 pub mod routes;
 /// Template contexts.
@@ -97,9 +99,19 @@ pub fn build(figment: Figment) -> Rocket<Build> {
     let figment =
         figment.merge(("secret_key", rocket_key(&config.secret))).merge(("databases.main.url", url));
     let hasher = Hasher::new(config.argon2.clone());
+    let oauth = match oauth::OAuth::new(&config) {
+        Ok(oauth) => oauth,
+        Err(message) => {
+            return rocket::custom(figment).attach(AdHoc::try_on_ignite("OAuth", |rocket| async move {
+                log::error!("{message}");
+                Err(rocket)
+            }))
+        }
+    };
     let rocket = rocket::custom(figment)
         .manage(backend)
         .manage(hasher)
+        .manage(oauth)
         .attach(Db::init())
         .attach(db::migrations())
         .attach(Template::custom(|engines| engines.tera.set_escape_fn(views::escape_html)))

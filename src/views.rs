@@ -81,6 +81,23 @@ pub struct ProviderView {
     pub name: &'static str,
 }
 
+/// A provider on the account page: linked (with the account's name and an unlink
+/// button) or not (with a connect button).
+#[derive(Serialize)]
+pub struct ProviderLink {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub linked: bool,
+    /// The provider's login or email, when linked.
+    pub label: String,
+    pub linked_since: Option<TimeView>,
+    /// False while it is the user's last way to sign in.
+    pub can_unlink: bool,
+    /// Whether the app can start a flow for it (a linked provider may since have been
+    /// switched off).
+    pub enabled: bool,
+}
+
 #[derive(Serialize)]
 pub struct SigninPage {
     #[serde(flatten)]
@@ -153,6 +170,8 @@ pub struct AccountPage {
     pub email: String,
     pub has_password: bool,
     pub session_count: i64,
+    /// Every provider that is enabled or linked, with its state.
+    pub providers: Vec<ProviderLink>,
     /// Which form the messages belong to: `name` or `password`.
     pub form: Option<&'static str>,
     pub error: Option<String>,
@@ -173,11 +192,16 @@ pub struct ErrorPage {
 }
 
 impl ErrorPage {
-    fn new(status: u16, code: &'static str, title: &'static str, message: &'static str) -> Self {
+    pub fn new(status: u16, code: &'static str, title: &'static str, message: &'static str) -> Self {
         ErrorPage { status, code, title, message, action_url: None, action_label: None }
     }
 
-    fn with_action(mut self, url: &'static str, label: &'static str) -> Self {
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub fn with_action(mut self, url: &'static str, label: &'static str) -> Self {
         self.action_url = Some(url);
         self.action_label = Some(label);
         self

@@ -1,4 +1,4 @@
-//! The periodic clean-up of expired sessions. Expired sessions are refused on use
+//! The periodic clean-up of expired sessions (and of abandoned OAuth flows). Expired sessions are refused on use
 //! anyway; this keeps the table from growing without bound. It starts with the app
 //! (at liftoff) and runs every `AUTH_SESSION_CLEANUP_INTERVAL` seconds, first one
 //! interval after start so a restart loop cannot hammer the database.
@@ -18,7 +18,7 @@ use rocket_db_pools::Database;
 
 use super::session::now;
 use crate::config::AuthConfig;
-use crate::db::{sessions, Db};
+use crate::db::{oauth_flows, sessions, Db};
 
 /// Rows deleted per statement.
 pub const BATCH: i64 = 1000;
@@ -40,6 +40,12 @@ pub async fn delete_expired(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
         }
         time::sleep(PAUSE).await;
     }
+}
+
+/// Deletes OAuth flows abandoned at the provider's page (few: one per started sign-in).
+pub async fn delete_expired_flows(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    let mut conn = db.acquire().await?;
+    oauth_flows::delete_expired(&mut conn, now).await
 }
 
 /// Starts the clean-up task at liftoff; it ends when Rocket shuts down.
@@ -74,6 +80,9 @@ impl Fairing for SessionCleanup {
                     Ok(0) => {}
                     Ok(n) => log::info!("deleted {n} expired sessions"),
                     Err(e) => log::warn!("expired-session clean-up failed, will retry: {e}"),
+                }
+                if let Err(e) = delete_expired_flows(&db, now()).await {
+                    log::warn!("expired OAuth flow clean-up failed, will retry: {e}");
                 }
             }
         });

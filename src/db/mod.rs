@@ -5,6 +5,8 @@
 //! dialect both backends accept: `$1` placeholders, integer Unix-second times, text
 //! ids, `RETURNING`.
 
+pub mod accounts;
+pub mod oauth_flows;
 pub mod sessions;
 pub mod users;
 

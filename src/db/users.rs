@@ -44,24 +44,29 @@ struct CredentialsRow {
     password_hash: String,
 }
 
-/// What sign-up stores.
+/// What sign-up (or a first sign-in with a provider) stores.
 pub struct NewUser<'a> {
     pub id: &'a str,
     pub name: Option<&'a str>,
     pub email: &'a str,
+    /// When a provider verified the email; 0 when nobody did.
+    pub email_verified: i64,
+    pub image: Option<&'a str>,
     pub password_hash: Option<&'a str>,
     pub now: i64,
 }
 
 pub async fn insert(conn: &mut Executor, user: &NewUser<'_>) -> Result<User, sqlx::Error> {
     sqlx::query_as::<_, UserRow>(
-        "INSERT INTO users (id, name, email, password_hash, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5) \
+        "INSERT INTO users (id, name, email, email_verified, image, password_hash, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
          RETURNING id, name, email, image",
     )
     .bind(user.id)
     .bind(user.name.unwrap_or(""))
     .bind(user.email)
+    .bind(user.email_verified)
+    .bind(user.image.unwrap_or(""))
     .bind(user.password_hash.unwrap_or(""))
     .bind(user.now)
     .fetch_one(conn)
@@ -126,4 +131,24 @@ pub async fn update_password_hash(
         .execute(conn)
         .await
         .map(|_| ())
+}
+
+/// The id of the user who owns `email` (normalised), if any.
+pub async fn find_id_by_email(conn: &mut Executor, email: &str) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(conn).await?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// Touches the user's row inside a transaction. Its real purpose is the row lock it
+/// takes on PostgreSQL (SQLite locks the whole database for any write): two requests
+/// that must not interleave for one user, such as unlinking two providers at once,
+/// run one after the other.
+pub async fn lock(conn: &mut Executor, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE users SET updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -1,4 +1,5 @@
-//! The account page: `GET /account`, `POST /account/name`, `POST /account/password`.
+//! The account page: `GET /account`, `POST /account/name`, `POST /account/password`,
+//! `POST /account/unlink/<provider>`.
 //!
 //! Setting or changing the password ends every other session of the user and gives
 //! this browser a fresh token (DESIGN.md, linking rules: a session an attacker planted
@@ -13,26 +14,30 @@ use sqlx::Connection;
 
 use crate::auth::client::ClientInfo;
 use crate::auth::csrf::CsrfToken;
-use crate::auth::form::{CsrfProtected, Payload};
+use crate::auth::form::{CallbackForm, CsrfProtected, Payload};
 use crate::auth::guards::SignedIn;
 use crate::auth::password::Hasher;
 use crate::auth::reply::{Reply, ReplyMode};
 use crate::auth::session::{self, CurrentSession};
 use crate::config::{AuthConfig, PASSWORD_MAX_LENGTH};
-use crate::db::{sessions, users, Db};
+use crate::db::{accounts, sessions, users, Db};
 use crate::domain::{has_control_chars, DisplayName, Email, Password};
+use crate::error::Error;
 use crate::error::Result;
-use crate::views::{AccountPage, Base, FieldErrors};
+use crate::oauth::Provider;
+use crate::views::{AccountPage, Base, FieldErrors, ProviderLink, TimeView};
 
 pub fn routes() -> Vec<Route> {
-    routes![page, name, password]
+    routes![page, name, password, unlink]
 }
 
 /// What a re-rendered account page shows besides the saved state.
 #[derive(Default)]
 struct FormState {
-    /// `name` or `password`: the form the messages belong to.
+    /// `name`, `password` or `providers`: the form the messages belong to.
     form: Option<&'static str>,
+    /// The message at the top; "check the highlighted fields" when not given.
+    error: Option<String>,
     /// The name field's value, when it differs from the saved name (a refused edit).
     name: Option<String>,
     errors: FieldErrors,
@@ -48,8 +53,30 @@ async fn render(
 ) -> Result<Template> {
     let mut conn = db.acquire().await?;
     let has_password = users::find_password_hash(&mut conn, &me.user.id).await?.is_some();
-    let session_count = sessions::count_for_user(&mut conn, &me.user.id, session::now()).await?;
-    let error = state.form.map(|_| "Check the highlighted fields.".to_string());
+    let now = session::now();
+    let session_count = sessions::count_for_user(&mut conn, &me.user.id, now).await?;
+    let linked = accounts::list_for_user(&mut conn, &me.user.id).await?;
+    let error = state.error.or_else(|| state.form.map(|_| "Check the highlighted fields.".to_string()));
+    // Any one way to sign in may go while another remains.
+    let ways = linked.len() + usize::from(has_password);
+    let providers = Provider::ALL
+        .into_iter()
+        .filter_map(|p| {
+            let account = linked.iter().find(|a| a.provider == p.id());
+            let enabled = p.credentials(config).is_some();
+            (enabled || account.is_some()).then(|| ProviderLink {
+                id: p.id(),
+                name: p.name(),
+                linked: account.is_some(),
+                label: account
+                    .map(|a| if a.label.is_empty() { a.email.clone() } else { a.label.clone() })
+                    .unwrap_or_default(),
+                linked_since: account.map(|a| TimeView::new(a.created_at, now)),
+                can_unlink: ways > 1,
+                enabled,
+            })
+        })
+        .collect();
     Ok(Template::render(
         "account",
         AccountPage {
@@ -58,6 +85,7 @@ async fn render(
             email: me.user.email.clone(),
             has_password,
             session_count,
+            providers,
             form: state.form,
             error,
             errors: state.errors,
@@ -131,6 +159,7 @@ async fn name(
                 form: Some("name"),
                 name: Some(shown),
                 errors: FieldErrors::from([("name", e.0)]),
+                ..FormState::default()
             };
             return refused(mode, db, me.0, &csrf, config, state).await;
         }
@@ -199,7 +228,7 @@ async fn password(
         Password::new(form.new_password.unwrap_or_default(), config.password_min_length, email.as_ref())
             .map_err(|e| errors.insert("newPassword", e.0))
             .ok();
-    let refuse = |errors| FormState { form: Some("password"), name: None, errors };
+    let refuse = |errors| FormState { form: Some("password"), errors, ..FormState::default() };
     let Some(new) = new.filter(|_| errors.is_empty()) else {
         return refused(mode, db, me, &csrf, config, refuse(errors)).await;
     };
@@ -225,4 +254,55 @@ async fn password(
         "Your password was set. Every other session was signed out."
     };
     Ok(Reply::RedirectFlash { url: config.absolute("/account"), kind: "success", message: message.into() })
+}
+
+/// `POST /account/unlink/<provider>` (`csrfToken`): disconnects the provider. Refused
+/// with 409 while it is the user's last way to sign in (no password, no other
+/// provider); 404 when the provider is not linked. The user's row is locked for the
+/// check, so two unlinks at once cannot both leave the user with nothing.
+#[post("/account/unlink/<provider>", data = "<form>")]
+async fn unlink(
+    provider: &str,
+    me: SignedIn<'_>,
+    form: Payload<CallbackForm>,
+    mode: ReplyMode,
+    csrf: CsrfToken,
+    config: &State<AuthConfig>,
+    db: &State<Db>,
+) -> Result<Reply> {
+    let _ = form;
+    let provider = Provider::parse(provider).ok_or(Error::NotFound)?;
+    let me = me.0;
+    let mut conn = db.acquire().await?;
+    let mut tx = conn.begin().await?;
+    users::lock(&mut tx, &me.user.id, session::now()).await?;
+    let has_password = users::find_password_hash(&mut tx, &me.user.id).await?.is_some();
+    let others = accounts::count_other_providers(&mut tx, &me.user.id, provider.id()).await?;
+    if !has_password && others == 0 {
+        let linked = accounts::list_for_user(&mut tx, &me.user.id).await?;
+        if !linked.iter().any(|a| a.provider == provider.id()) {
+            return Err(Error::NotFound);
+        }
+        tx.rollback().await?;
+        drop(conn);
+        let message = format!(
+            "{} is your only way to sign in. Set a password or connect another provider before you disconnect it.",
+            provider.name()
+        );
+        let status = Status::Conflict;
+        if !mode.is_html() {
+            return Ok(Reply::Failed { status, code: "LastSignInMethod", url: config.absolute("/account") });
+        }
+        let state = FormState { form: Some("providers"), error: Some(message), ..FormState::default() };
+        return Ok(Reply::Page(status, render(db, me, &csrf, config, None, state).await?));
+    }
+    if !accounts::delete_for_user(&mut tx, &me.user.id, provider.id()).await? {
+        return Err(Error::NotFound);
+    }
+    tx.commit().await?;
+    Ok(Reply::RedirectFlash {
+        url: config.absolute("/account"),
+        kind: "success",
+        message: format!("{} was disconnected. It can no longer be used to sign in.", provider.name()),
+    })
 }

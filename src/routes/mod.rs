@@ -5,6 +5,7 @@ pub mod api;
 pub mod catchers;
 pub mod health;
 pub mod home;
+pub mod oauth;
 pub mod sessions;
 pub mod signin;
 pub mod signout;
@@ -27,6 +28,7 @@ pub fn mount(rocket: Rocket<Build>, config: &AuthConfig) -> Rocket<Build> {
         .mount("/", sessions::routes())
         .mount("/", account::routes())
         .mount(base, signin::api_routes())
+        .mount(base, oauth::api_routes())
         .mount(base, signout::routes())
         .mount(base, api::routes())
         .mount("/static", FileServer::from("static"))

@@ -142,6 +142,8 @@ async fn signup(
         id: &id,
         name: name.as_deref(),
         email: email.as_str(),
+        email_verified: 0,
+        image: None,
         password_hash: Some(&hash),
         now: session::now(),
     };

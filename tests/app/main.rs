@@ -10,6 +10,7 @@ mod csrf;
 mod guards;
 mod health;
 mod input;
+mod oauth;
 mod pages;
 mod sessions;
 mod signin;

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod providers;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
@@ -141,6 +143,14 @@ impl TestApp {
         let rocket = rocket_auth::build(test_figment(&db.url, &env));
         let client = Client::untracked(rocket).await.expect("the test app ignites");
         TestApp { client, db, browser: Browser::new() }
+    }
+
+    /// An app with Google and GitHub enabled, pointed at the provider double.
+    pub async fn with_double(double: &providers::Double, extra: &[(&'static str, &str)]) -> Self {
+        let env = double.env();
+        let mut vars: Vec<(&'static str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        vars.extend_from_slice(extra);
+        Self::with_env(&vars).await
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -369,6 +379,42 @@ impl Browser {
         let res = self.get(app, "/api/auth/session").await;
         assert_eq!(res.status, Status::Ok, "{}", res.body);
         res.json()
+    }
+
+    /// `POST {base}/signin/<provider>`, as the button on /signin or /account does.
+    pub async fn oauth_start(&self, app: &TestApp, provider: &str, callback_url: Option<&str>) -> Resp {
+        let token = self.csrf_token(app).await;
+        let mut fields = vec![("csrfToken", token.as_str())];
+        if let Some(url) = callback_url {
+            fields.push(("callbackUrl", url));
+        }
+        self.post_form(app, &format!("/api/auth/signin/{provider}"), &fields).await
+    }
+
+    /// GETs a URL on the app's origin (absolute or relative) with this browser.
+    pub async fn follow(&self, app: &TestApp, url: &str) -> Resp {
+        let path = url.strip_prefix(ORIGIN).unwrap_or(url);
+        assert!(path.starts_with('/'), "not a URL on the app's origin: {url}");
+        self.get(app, path).await
+    }
+
+    /// A whole OAuth round trip: the button, consent at the provider double, and the
+    /// callback. Returns the callback's response.
+    pub async fn oauth_signin(&self, app: &TestApp, double: &providers::Double, provider: &str) -> Resp {
+        self.oauth_signin_to(app, double, provider, None).await
+    }
+
+    pub async fn oauth_signin_to(
+        &self,
+        app: &TestApp,
+        double: &providers::Double,
+        provider: &str,
+        callback_url: Option<&str>,
+    ) -> Resp {
+        let start = self.oauth_start(app, provider, callback_url).await;
+        assert_eq!(start.status, Status::SeeOther, "the flow did not start: {}", start.body);
+        let back = double.authorize(start.location().unwrap()).await;
+        self.follow(app, &back).await
     }
 
     pub fn session_token(&self) -> Option<String> {

@@ -1,0 +1,126 @@
+//! DESIGN.md's four linking rules, applied to the profile a provider returned:
+//!
+//! 1. A known provider account signs its user in.
+//! 2. A signed-in user who started the flow (connect, from the account page) links the
+//!    provider account to themself and keeps their session; refused when the account
+//!    belongs to someone else.
+//! 3. An unknown provider account whose email belongs to an existing user is not linked
+//!    silently (account pre-hijacking): the user is told to sign in as before and
+//!    connect the provider from the account page.
+//! 4. Otherwise a new user is created and the account linked to them.
+//!
+//! Everything happens in one transaction; the unique indexes settle races (two
+//! callbacks for one new person cannot make two users).
+
+use sqlx::Connection;
+
+use super::{OAuthError, Profile};
+use crate::auth::session::now;
+use crate::auth::token::random_string;
+use crate::db::{accounts, is_unique_violation, users, Executor};
+use crate::domain::{DisplayName, Email};
+
+/// What the callback does next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Start a session for this user (rules 1 and 4).
+    SignIn { user_id: String, created: bool },
+    /// The provider account was linked to the signed-in user (rule 2).
+    Linked,
+    /// The signed-in user had already linked this very account.
+    AlreadyLinked,
+}
+
+/// Longest provider-supplied text kept (labels, image URLs).
+const MAX_TEXT: usize = 2048;
+
+fn clean(text: Option<&str>) -> Option<String> {
+    text.map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= MAX_TEXT && !crate::domain::has_control_chars(t))
+        .map(str::to_string)
+}
+
+fn clean_image(url: Option<&str>) -> Option<String> {
+    clean(url).filter(|u| url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "https" | "http")))
+}
+
+pub async fn resolve(
+    conn: &mut Executor,
+    profile: &Profile,
+    link_user_id: Option<&str>,
+) -> Result<Outcome, OAuthError> {
+    let provider = profile.provider.id();
+    let email = profile.verified_email.as_deref().and_then(|e| Email::parse(e).ok());
+    let label = clean(profile.label.as_deref());
+    let now = now();
+    let mut tx = conn.begin().await?;
+    let owner = accounts::find_user_id(&mut tx, provider, &profile.account_id).await?;
+    let outcome = match (owner, link_user_id) {
+        (Some(owner), Some(me)) if owner == me => Outcome::AlreadyLinked,
+        (Some(_), Some(_)) => return Err(OAuthError::AccountTaken),
+        (Some(owner), None) => Outcome::SignIn { user_id: owner, created: false },
+        (None, Some(me)) => {
+            let account = accounts::NewAccount {
+                id: &random_string(16),
+                user_id: me,
+                provider,
+                provider_account_id: &profile.account_id,
+                email: email.as_ref().map(Email::as_str),
+                label: label.as_deref(),
+                now,
+            };
+            match accounts::insert(&mut tx, &account).await {
+                Ok(()) => Outcome::Linked,
+                // The user has another account at this provider, or a racing
+                // callback linked this one to someone: either way, not linked.
+                Err(e) if is_unique_violation(&e) => return Err(OAuthError::AlreadyConnected),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        (None, None) => {
+            let email = email.as_ref().ok_or(OAuthError::NoVerifiedEmail)?;
+            if users::find_id_by_email(&mut tx, email.as_str()).await?.is_some() {
+                return Err(OAuthError::EmailTaken);
+            }
+            let user_id = random_string(16);
+            let name = profile.name.as_deref().and_then(|n| DisplayName::parse(n).ok());
+            let image = clean_image(profile.image.as_deref());
+            let user = users::NewUser {
+                id: &user_id,
+                name: name.as_ref().and_then(DisplayName::as_deref),
+                email: email.as_str(),
+                email_verified: now,
+                image: image.as_deref(),
+                password_hash: None,
+                now,
+            };
+            match users::insert(&mut tx, &user).await {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => return Err(OAuthError::EmailTaken),
+                Err(e) => return Err(e.into()),
+            }
+            let account = accounts::NewAccount {
+                id: &random_string(16),
+                user_id: &user_id,
+                provider,
+                provider_account_id: &profile.account_id,
+                email: Some(email.as_str()),
+                label: label.as_deref(),
+                now,
+            };
+            match accounts::insert(&mut tx, &account).await {
+                Ok(()) => {}
+                Err(e) if is_unique_violation(&e) => return Err(OAuthError::AccountTaken),
+                Err(e) => return Err(e.into()),
+            }
+            Outcome::SignIn { user_id, created: true }
+        }
+    };
+    if matches!(outcome, Outcome::AlreadyLinked | Outcome::SignIn { created: false, .. }) {
+        let email = email.as_ref().map(Email::as_str);
+        accounts::update_profile(&mut tx, provider, &profile.account_id, email, label.as_deref(), now)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(outcome)
+}
