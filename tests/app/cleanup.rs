@@ -72,3 +72,19 @@ async fn an_interval_of_zero_turns_the_clean_up_off() {
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions WHERE id LIKE $1", "old-%").await, 5);
     assert_eq!(app.session_count().await, 6);
 }
+
+#[rocket::async_test]
+async fn the_clean_up_deletes_abandoned_oauth_flows() {
+    let app = TestApp::spawn().await;
+    let t = now();
+    for (state, expires_at) in [("old", t - 1), ("live", t + 600)] {
+        app.exec(&format!(
+            "INSERT INTO oauth_flows (state_hash, binding_hash, provider, pkce_verifier, callback_url, \
+             expires_at) VALUES ('{state}', 'b', 'google', 'v', '/', {expires_at})"
+        ))
+        .await;
+    }
+    let db = Db::fetch(app.client.rocket()).unwrap();
+    assert_eq!(rocket_auth::auth::cleanup::delete_expired_flows(db, now()).await.unwrap(), 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM oauth_flows WHERE state_hash = $1", "live").await, 1);
+}
