@@ -21,7 +21,33 @@ impl Password {
                 return Err(FieldError("Your password must not be your email address.".into()));
             }
         }
+        password.check_guessability(email)?;
         Ok(password)
+    }
+
+    /// Refuses a password that zxcvbn estimates at fewer than 10^8 guesses (score
+    /// below 3): common passwords, keyboard walks, dates, repeats, words with
+    /// predictable substitutions, and variations of the email address. zxcvbn's own
+    /// warning says why.
+    fn check_guessability(&self, email: Option<&Email>) -> Result<(), FieldError> {
+        let inputs: Vec<&str> = match email {
+            Some(email) => {
+                let local = email.as_str().split('@').next().unwrap_or_default();
+                vec![email.as_str(), local]
+            }
+            None => Vec::new(),
+        };
+        // zxcvbn's matching grows faster than linearly; its estimate for the first
+        // 100 characters is already far beyond any attacker's reach when strong.
+        let head: String = self.0.chars().take(100).collect();
+        let estimate = zxcvbn::zxcvbn(&head, &inputs);
+        if estimate.score() >= zxcvbn::Score::Three {
+            return Ok(());
+        }
+        let why = estimate.feedback().and_then(|f| f.warning()).map(|w| format!("{w} ")).unwrap_or_default();
+        Err(FieldError(format!(
+            "This password is too easy to guess. {why}Try a longer passphrase of a few unrelated words."
+        )))
     }
 
     /// A password offered at sign-in: only the checks that must precede hashing (length
@@ -60,7 +86,8 @@ mod tests {
     fn accepts_long_passphrases_without_trimming() {
         let p = Password::new(format!(" {} ", "correct horse ".repeat(4)), 8, None).unwrap();
         assert!(p.expose().starts_with(' ') && p.expose().ends_with(' '));
-        assert!(Password::new("x".repeat(PASSWORD_MAX_LENGTH), 8, None).is_ok());
+        let long: String = (0..PASSWORD_MAX_LENGTH).map(|i| char::from(b'a' + ((i * 7 + i / 26) % 26) as u8)).collect();
+        assert!(Password::new(long, 8, None).is_ok());
     }
 
     #[test]
@@ -70,6 +97,18 @@ mod tests {
         let email = Email::parse("ada@example.com").unwrap();
         assert!(Password::new("Ada@Example.com".into(), 8, Some(&email)).is_err());
         assert!(Password::new("pass\0word-long".into(), 8, None).is_err());
+    }
+
+    #[test]
+    fn refuses_guessable_passwords_and_variations_of_the_email() {
+        for weak in ["password", "password123", "qwertyuiop", "11111111", "iloveyou2", "P@ssw0rd!"] {
+            let e = Password::new(weak.into(), 8, None).err().unwrap_or_else(|| panic!("{weak} was accepted"));
+            assert!(e.0.contains("too easy to guess"), "{weak}: {}", e.0);
+        }
+        let email = Email::parse("grace.hopper@example.com").unwrap();
+        assert!(Password::new("grace.hopper1".into(), 8, Some(&email)).is_err());
+        assert!(Password::new("correct horse battery staple".into(), 8, Some(&email)).is_ok());
+        assert!(Password::new("vK7#mQ2pXz".into(), 8, None).is_ok(), "short but random");
     }
 
     #[test]

@@ -101,10 +101,12 @@ async fn the_minimum_password_length_is_configurable_and_64_characters_are_accep
     let res = app.signup("", "len@example.com", "fourteen chars").await;
     assert_eq!(res.status, Status::UnprocessableEntity);
     assert!(res.body.contains("Use at least 15 characters"));
-    let long = "p".repeat(64);
-    app.signup("", "len@example.com", &long).await.assert_redirects_to("/");
+    // 64 characters of a passphrase (a run of one letter would be refused as guessable).
+    let long = "lantern orchard velvet compass meadow thunder saffron glacier ok";
+    assert_eq!(long.len(), 64);
+    app.signup("", "len@example.com", long).await.assert_redirects_to("/");
     app.signout().await;
-    app.post_credentials("len@example.com", &long).await.assert_redirects_to("/");
+    app.post_credentials("len@example.com", long).await.assert_redirects_to("/");
 }
 
 #[rocket::async_test]
@@ -138,4 +140,16 @@ async fn sign_up_honours_a_same_origin_callback_url_only() {
         )
         .await;
     res.assert_redirects_to("/");
+}
+
+#[rocket::async_test]
+async fn a_common_or_guessable_password_is_refused_with_the_reason() {
+    let app = TestApp::spawn().await;
+    for weak in ["password1234", "qwerty123456", "ada.lovelace1815"] {
+        let res = app.signup("Ada", "ada.lovelace@example.com", weak).await;
+        assert_eq!(res.status, Status::UnprocessableEntity, "{weak}");
+        assert!(res.body.contains("too easy to guess"), "{weak}");
+        assert!(!res.body.contains(weak), "the password is never echoed");
+    }
+    assert_eq!(app.user_count().await, 0);
 }
