@@ -24,6 +24,9 @@ pub enum Error {
     /// 404.
     #[error("not found")]
     NotFound,
+    /// 429 `TooManyAttempts` with `Retry-After`: a throttle limit is used up.
+    #[error("too many attempts; retry after {retry_after} s")]
+    TooManyAttempts { retry_after: i64 },
     /// 503 with `Retry-After`: every password-hashing slot is taken and the wait ran out.
     #[error("too many password checks in progress")]
     Busy,
@@ -41,6 +44,7 @@ impl Error {
             Error::Csrf => Status::Forbidden,
             Error::SessionRequired => Status::Unauthorized,
             Error::NotFound => Status::NotFound,
+            Error::TooManyAttempts { .. } => Status::TooManyRequests,
             Error::Busy => Status::ServiceUnavailable,
             Error::Database(e) if crate::db::is_unavailable(e) => Status::ServiceUnavailable,
             Error::Database(_) | Error::Internal(_) => Status::InternalServerError,
@@ -56,17 +60,38 @@ impl<'r> Responder<'r, 'static> for Error {
             Error::Internal(e) => log::error!("{} {}: {e}", req.method(), req.uri().path()),
             _ => {}
         }
-        let mut response = error_response(status, req)?;
-        if status == Status::ServiceUnavailable {
-            response.set_header(Header::new("Retry-After", "5"));
+        let mut page = ErrorPage::for_status(status);
+        let retry_after = match self {
+            Error::TooManyAttempts { retry_after } => {
+                page.detail = Some(format!("Try again in {}.", wait_in_words(retry_after)));
+                Some(retry_after)
+            }
+            _ if status == Status::ServiceUnavailable => Some(5),
+            _ => None,
+        };
+        let mut response = page_response(page, status, req)?;
+        if let Some(seconds) = retry_after {
+            response.set_header(Header::new("Retry-After", seconds.to_string()));
         }
         Ok(response)
     }
 }
 
+/// "about 12 minutes", "30 seconds": how long a throttled client must wait.
+fn wait_in_words(seconds: i64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s} seconds"),
+        s if s < 120 => "about a minute".to_string(),
+        s => format!("about {} minutes", (s + 59) / 60),
+    }
+}
+
 /// The error page, or its JSON twin, for a status: used by [`Error`] and the catchers.
 pub fn error_response(status: Status, req: &Request<'_>) -> response::Result<'static> {
-    let page = ErrorPage::for_status(status);
+    page_response(ErrorPage::for_status(status), status, req)
+}
+
+fn page_response(page: ErrorPage, status: Status, req: &Request<'_>) -> response::Result<'static> {
     let mut response = if ReplyMode::of(req).is_html() {
         Template::render("error", &page).respond_to(req)?
     } else {

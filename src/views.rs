@@ -81,6 +81,18 @@ pub struct ProviderView {
     pub name: &'static str,
 }
 
+/// One entry of the security log on the account page.
+#[derive(Serialize)]
+pub struct ActivityRow {
+    pub what: String,
+    pub device: String,
+    pub user_agent: String,
+    pub ip: String,
+    pub when: TimeView,
+    /// A failed sign-in: shown as a warning.
+    pub alert: bool,
+}
+
 /// A provider on the account page: linked (with the account's name and an unlink
 /// button) or not (with a connect button).
 #[derive(Serialize)]
@@ -172,6 +184,8 @@ pub struct AccountPage {
     pub session_count: i64,
     /// Every provider that is enabled or linked, with its state.
     pub providers: Vec<ProviderLink>,
+    /// The latest entries of the security log, newest first.
+    pub activity: Vec<ActivityRow>,
     /// Which form the messages belong to: `name` or `password`.
     pub form: Option<&'static str>,
     pub error: Option<String>,
@@ -189,11 +203,13 @@ pub struct ErrorPage {
     pub message: &'static str,
     pub action_url: Option<&'static str>,
     pub action_label: Option<&'static str>,
+    /// A sentence for this occurrence (when to retry).
+    pub detail: Option<String>,
 }
 
 impl ErrorPage {
     pub fn new(status: u16, code: &'static str, title: &'static str, message: &'static str) -> Self {
-        ErrorPage { status, code, title, message, action_url: None, action_label: None }
+        ErrorPage { status, code, title, message, action_url: None, action_label: None, detail: None }
     }
 
     pub fn with_status(mut self, status: u16) -> Self {

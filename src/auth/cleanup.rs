@@ -1,4 +1,5 @@
-//! The periodic clean-up of expired sessions (and of abandoned OAuth flows). Expired sessions are refused on use
+//! The periodic clean-up of expired sessions (and of abandoned OAuth flows, finished
+//! throttle windows, and security-log entries past their retention). Expired sessions are refused on use
 //! anyway; this keeps the table from growing without bound. It starts with the app
 //! (at liftoff) and runs every `AUTH_SESSION_CLEANUP_INTERVAL` seconds, first one
 //! interval after start so a restart loop cannot hammer the database.
@@ -18,7 +19,7 @@ use rocket_db_pools::Database;
 
 use super::session::now;
 use crate::config::AuthConfig;
-use crate::db::{oauth_flows, sessions, Db};
+use crate::db::{oauth_flows, security_events, sessions, throttle, Db};
 
 /// Rows deleted per statement.
 pub const BATCH: i64 = 1000;
@@ -48,6 +49,18 @@ pub async fn delete_expired_flows(db: &Db, now: i64) -> Result<u64, sqlx::Error>
     oauth_flows::delete_expired(&mut conn, now).await
 }
 
+/// How long the security log keeps an entry.
+pub const SECURITY_LOG_RETENTION: i64 = 90 * 86400;
+
+/// Deletes throttle counters whose window is over and security-log entries past
+/// [`SECURITY_LOG_RETENTION`].
+pub async fn delete_stale_records(db: &Db, now: i64, window: i64) -> Result<u64, sqlx::Error> {
+    let mut conn = db.acquire().await?;
+    let counters = throttle::delete_expired(&mut conn, now - window).await?;
+    let events = security_events::delete_older_than(&mut conn, now - SECURITY_LOG_RETENTION).await?;
+    Ok(counters + events)
+}
+
 /// Starts the clean-up task at liftoff; it ends when Rocket shuts down.
 pub struct SessionCleanup;
 
@@ -65,6 +78,7 @@ impl Fairing for SessionCleanup {
             return;
         }
         let Some(db) = Db::fetch(rocket) else { return };
+        let window = config.signin_window as i64;
         let db = Db::from((**db).clone());
         let mut shutdown = rocket.shutdown();
         tokio::spawn(async move {
@@ -83,6 +97,9 @@ impl Fairing for SessionCleanup {
                 }
                 if let Err(e) = delete_expired_flows(&db, now()).await {
                     log::warn!("expired OAuth flow clean-up failed, will retry: {e}");
+                }
+                if let Err(e) = delete_stale_records(&db, now(), window).await {
+                    log::warn!("throttle and security log clean-up failed, will retry: {e}");
                 }
             }
         });

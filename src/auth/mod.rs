@@ -1,5 +1,6 @@
 //! Authentication: passwords, sessions, CSRF, and the request guards built on them.
 
+pub mod audit;
 pub mod cleanup;
 pub mod client;
 pub mod csrf;
@@ -8,4 +9,5 @@ pub mod guards;
 pub mod password;
 pub mod reply;
 pub mod session;
+pub mod throttle;
 pub mod token;

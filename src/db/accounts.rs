@@ -52,8 +52,9 @@ pub async fn find_user_id(
         sqlx::query_as("SELECT user_id FROM accounts WHERE provider = $1 AND provider_account_id = $2")
             .bind(provider)
             .bind(provider_account_id)
-            .fetch_optional(conn)
-            .await?;
+            .fetch_all(conn)
+            .await
+            .map(super::at_most_one)?;
     Ok(row.map(|(id,)| id))
 }
 
@@ -99,8 +100,9 @@ pub async fn count_other_providers(
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts WHERE user_id = $1 AND provider <> $2")
         .bind(user_id)
         .bind(provider)
-        .fetch_one(conn)
-        .await?;
+        .fetch_all(conn)
+        .await
+        .and_then(super::exactly_one)?;
     Ok(n)
 }
 

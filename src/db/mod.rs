@@ -7,7 +7,9 @@
 
 pub mod accounts;
 pub mod oauth_flows;
+pub mod security_events;
 pub mod sessions;
+pub mod throttle;
 pub mod users;
 
 use std::path::Path;
@@ -30,6 +32,24 @@ pub type Executor = sqlx::AnyConnection;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The row of a query that matches at most one, read to the end.
+///
+/// Every query here reads its whole result (`fetch_all`) instead of using sqlx's
+/// `fetch_optional` or `fetch_one`. Those stop stepping an SQLite statement after its
+/// first row and leave it un-reset in the connection's statement cache, so the
+/// connection keeps that statement's transaction open: an `INSERT … RETURNING` stays
+/// uncommitted, and later reads on the connection see an old snapshot. Under parallel
+/// load a throttle counter was read one increment short. Reading to the end finishes
+/// the statement on both backends.
+pub(crate) fn at_most_one<T>(rows: Vec<T>) -> Option<T> {
+    rows.into_iter().next()
+}
+
+/// The row of a query that always returns exactly one (`COUNT(*)`, `RETURNING`).
+pub(crate) fn exactly_one<T>(rows: Vec<T>) -> Result<T, sqlx::Error> {
+    rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)
+}
 
 /// Which SQL server is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -51,8 +51,9 @@ pub async fn take(conn: &mut Executor, state_hash: &str) -> Result<Option<Flow>,
          RETURNING binding_hash, provider, pkce_verifier, callback_url, link_user_id, expires_at",
     )
     .bind(state_hash)
-    .fetch_optional(conn)
+    .fetch_all(conn)
     .await
+    .map(super::at_most_one)
 }
 
 /// Deletes flows that expired by `now` (abandoned at the provider's page).

@@ -57,8 +57,9 @@ pub async fn find_with_user(conn: &mut Executor, id: &str) -> Result<Option<Sess
          WHERE s.id = $1",
     )
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_all(conn)
     .await
+    .map(super::at_most_one)
 }
 
 /// Sliding expiry and last-active, in one write; only called when one of them is due.
@@ -168,7 +169,8 @@ pub async fn count_for_user(conn: &mut Executor, user_id: &str, now: i64) -> Res
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND expires_at > $2")
         .bind(user_id)
         .bind(now)
-        .fetch_one(conn)
-        .await?;
+        .fetch_all(conn)
+        .await
+        .and_then(super::exactly_one)?;
     Ok(n)
 }

@@ -69,8 +69,9 @@ pub async fn insert(conn: &mut Executor, user: &NewUser<'_>) -> Result<User, sql
     .bind(user.image.unwrap_or(""))
     .bind(user.password_hash.unwrap_or(""))
     .bind(user.now)
-    .fetch_one(conn)
+    .fetch_all(conn)
     .await
+    .and_then(super::exactly_one)
     .map(User::from)
 }
 
@@ -81,23 +82,28 @@ pub async fn find_credentials_by_email(
 ) -> Result<Option<Credentials>, sqlx::Error> {
     let row = sqlx::query_as::<_, CredentialsRow>("SELECT id, password_hash FROM users WHERE email = $1")
         .bind(email)
-        .fetch_optional(conn)
-        .await?;
+        .fetch_all(conn)
+        .await
+        .map(super::at_most_one)?;
     Ok(row.map(|r| Credentials { id: r.id, password_hash: non_empty(r.password_hash) }))
 }
 
 pub async fn find_by_id(conn: &mut Executor, id: &str) -> Result<Option<User>, sqlx::Error> {
     let row = sqlx::query_as::<_, UserRow>("SELECT id, name, email, image FROM users WHERE id = $1")
         .bind(id)
-        .fetch_optional(conn)
-        .await?;
+        .fetch_all(conn)
+        .await
+        .map(super::at_most_one)?;
     Ok(row.map(User::from))
 }
 
 /// The user's password hash, `None` when they have none (a provider-only user).
 pub async fn find_password_hash(conn: &mut Executor, id: &str) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(String,)> =
-        sqlx::query_as("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_optional(conn).await?;
+    let row: Option<(String,)> = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_all(conn)
+        .await
+        .map(super::at_most_one)?;
     Ok(row.and_then(|(hash,)| non_empty(hash)))
 }
 
@@ -135,8 +141,11 @@ pub async fn update_password_hash(
 
 /// The id of the user who owns `email` (normalised), if any.
 pub async fn find_id_by_email(conn: &mut Executor, email: &str) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(String,)> =
-        sqlx::query_as("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(conn).await?;
+    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_all(conn)
+        .await
+        .map(super::at_most_one)?;
     Ok(row.map(|(id,)| id))
 }
 

@@ -86,7 +86,8 @@ mod tests {
     fn accepts_long_passphrases_without_trimming() {
         let p = Password::new(format!(" {} ", "correct horse ".repeat(4)), 8, None).unwrap();
         assert!(p.expose().starts_with(' ') && p.expose().ends_with(' '));
-        let long: String = (0..PASSWORD_MAX_LENGTH).map(|i| char::from(b'a' + ((i * 7 + i / 26) % 26) as u8)).collect();
+        let long: String =
+            (0..PASSWORD_MAX_LENGTH).map(|i| char::from(b'a' + ((i * 7 + i / 26) % 26) as u8)).collect();
         assert!(Password::new(long, 8, None).is_ok());
     }
 
@@ -102,7 +103,8 @@ mod tests {
     #[test]
     fn refuses_guessable_passwords_and_variations_of_the_email() {
         for weak in ["password", "password123", "qwertyuiop", "11111111", "iloveyou2", "P@ssw0rd!"] {
-            let e = Password::new(weak.into(), 8, None).err().unwrap_or_else(|| panic!("{weak} was accepted"));
+            let e =
+                Password::new(weak.into(), 8, None).err().unwrap_or_else(|| panic!("{weak} was accepted"));
             assert!(e.0.contains("too easy to guess"), "{weak}: {}", e.0);
         }
         let email = Email::parse("grace.hopper@example.com").unwrap();

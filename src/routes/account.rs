@@ -12,6 +12,7 @@ use rocket_dyn_templates::Template;
 use serde::Deserialize;
 use sqlx::Connection;
 
+use crate::auth::audit::{self, Event};
 use crate::auth::client::ClientInfo;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::form::{CallbackForm, CsrfProtected, Payload};
@@ -20,12 +21,15 @@ use crate::auth::password::Hasher;
 use crate::auth::reply::{Reply, ReplyMode};
 use crate::auth::session::{self, CurrentSession};
 use crate::config::{AuthConfig, PASSWORD_MAX_LENGTH};
-use crate::db::{accounts, sessions, users, Db};
-use crate::domain::{has_control_chars, DisplayName, Email, Password};
+use crate::db::{accounts, security_events, sessions, users, Db};
+use crate::domain::{describe_device, has_control_chars, DisplayName, Email, Password};
 use crate::error::Error;
 use crate::error::Result;
 use crate::oauth::Provider;
-use crate::views::{AccountPage, Base, FieldErrors, ProviderLink, TimeView};
+use crate::views::{AccountPage, ActivityRow, Base, FieldErrors, ProviderLink, TimeView};
+
+/// How many security-log entries the page shows.
+const ACTIVITY_SHOWN: i64 = 15;
 
 pub fn routes() -> Vec<Route> {
     routes![page, name, password, unlink]
@@ -56,6 +60,18 @@ async fn render(
     let now = session::now();
     let session_count = sessions::count_for_user(&mut conn, &me.user.id, now).await?;
     let linked = accounts::list_for_user(&mut conn, &me.user.id).await?;
+    let activity = security_events::list_recent(&mut conn, &me.user.id, ACTIVITY_SHOWN)
+        .await?
+        .into_iter()
+        .map(|e| ActivityRow {
+            what: Event::describe(&e.kind, &e.detail),
+            device: describe_device(&e.user_agent),
+            alert: e.kind == Event::SignInFailed.kind(),
+            user_agent: e.user_agent,
+            ip: e.ip,
+            when: TimeView::new(e.created_at, now),
+        })
+        .collect();
     let error = state.error.or_else(|| state.form.map(|_| "Check the highlighted fields.".to_string()));
     // Any one way to sign in may go while another remains.
     let ways = linked.len() + usize::from(has_password);
@@ -86,6 +102,7 @@ async fn render(
             has_password,
             session_count,
             providers,
+            activity,
             form: state.form,
             error,
             errors: state.errors,
@@ -246,6 +263,8 @@ async fn password(
     users::update_password_hash(&mut tx, &me.user.id, &hash, session::now()).await?;
     sessions::delete_all_for_user(&mut tx, &me.user.id).await?;
     session::start(&mut tx, jar, config, &me.user.id, &client).await?;
+    let event = if had_password { Event::PasswordChanged } else { Event::PasswordSet };
+    audit::record(&mut tx, &me.user.id, event, "", &client).await;
     tx.commit().await?;
 
     let message = if had_password {
@@ -260,6 +279,7 @@ async fn password(
 /// with 409 while it is the user's last way to sign in (no password, no other
 /// provider); 404 when the provider is not linked. The user's row is locked for the
 /// check, so two unlinks at once cannot both leave the user with nothing.
+#[allow(clippy::too_many_arguments)]
 #[post("/account/unlink/<provider>", data = "<form>")]
 async fn unlink(
     provider: &str,
@@ -269,6 +289,7 @@ async fn unlink(
     csrf: CsrfToken,
     config: &State<AuthConfig>,
     db: &State<Db>,
+    client: ClientInfo,
 ) -> Result<Reply> {
     let _ = form;
     let provider = Provider::parse(provider).ok_or(Error::NotFound)?;
@@ -299,6 +320,7 @@ async fn unlink(
     if !accounts::delete_for_user(&mut tx, &me.user.id, provider.id()).await? {
         return Err(Error::NotFound);
     }
+    audit::record(&mut tx, &me.user.id, Event::ProviderUnlinked, provider.name(), &client).await;
     tx.commit().await?;
     Ok(Reply::RedirectFlash {
         url: config.absolute("/account"),

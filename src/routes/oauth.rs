@@ -8,11 +8,13 @@ use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
 use super::signin_error_url;
+use crate::auth::audit::{self, Event};
 use crate::auth::client::ClientInfo;
 use crate::auth::form::{CallbackForm, Payload};
 use crate::auth::guards::MaybeSignedIn;
 use crate::auth::reply::{Reply, ReplyMode};
 use crate::auth::session;
+use crate::auth::throttle::{self, Action};
 use crate::config::AuthConfig;
 use crate::db::Db;
 use crate::domain::{has_control_chars, CallbackUrl};
@@ -140,8 +142,15 @@ async fn signin(
     oauth: &State<OAuth>,
     db: &State<Db>,
     jar: &CookieJar<'_>,
+    client: ClientInfo,
 ) -> Result<Reply> {
     let provider = enabled(provider, config)?;
+    {
+        let mut conn = db.acquire().await?;
+        let limit = throttle::ip(config, Action::OAuthStart, &client.ip);
+        throttle::check(&mut conn, config, &[&limit], session::now()).await?;
+        throttle::hit(&mut conn, config, &[&limit], session::now()).await?;
+    }
     let link_user = session.0.map(|s| s.user.id.as_str());
     let default = if link_user.is_some() { "/account" } else { "/" };
     let callback =
@@ -223,15 +232,22 @@ async fn callback(
     };
     let url = flow.callback.as_str().to_string();
     Ok(match outcome {
-        Outcome::SignIn { user_id, .. } => {
+        Outcome::SignIn { user_id, created } => {
             session::start(&mut conn, jar, config, &user_id, &client).await?;
+            let event = if created { Event::SignedUp } else { Event::SignedIn };
+            audit::record(&mut conn, &user_id, event, provider.name(), &client).await;
             Reply::Redirect(url)
         }
-        Outcome::Linked => Reply::RedirectFlash {
-            url,
-            kind: "success",
-            message: format!("{} is connected. You can now sign in with it.", provider.name()),
-        },
+        Outcome::Linked => {
+            if let Some(user_id) = &flow.link_user_id {
+                audit::record(&mut conn, user_id, Event::ProviderLinked, provider.name(), &client).await;
+            }
+            Reply::RedirectFlash {
+                url,
+                kind: "success",
+                message: format!("{} is connected. You can now sign in with it.", provider.name()),
+            }
+        }
         Outcome::AlreadyLinked => Reply::RedirectFlash {
             url,
             kind: "success",

@@ -9,6 +9,8 @@ use rocket::request::FlashMessage;
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
+use crate::auth::audit::{self, Event};
+use crate::auth::client::ClientInfo;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::form::{CallbackForm, Payload};
 use crate::auth::guards::SignedIn;
@@ -74,6 +76,7 @@ async fn revoke(
     config: &State<AuthConfig>,
     db: &State<Db>,
     jar: &CookieJar<'_>,
+    client: ClientInfo,
 ) -> Result<Reply> {
     let _ = form;
     let id = PublicSessionId::parse(id).ok_or(Error::NotFound)?;
@@ -81,7 +84,10 @@ async fn revoke(
     if !sessions::delete_for_user(&mut conn, &me.0.user.id, id.as_str()).await? {
         return Err(Error::NotFound);
     }
-    if id.as_str() == me.0.id {
+    let current = id.as_str() == me.0.id;
+    let event = if current { Event::SignedOut } else { Event::SessionRevoked };
+    audit::record(&mut conn, &me.0.user.id, event, "", &client).await;
+    if current {
         session::clear_cookie(jar, config);
         return Ok(Reply::RedirectFlash {
             url: config.absolute("/signin"),
@@ -103,10 +109,15 @@ async fn revoke_others(
     form: Payload<CallbackForm>,
     config: &State<AuthConfig>,
     db: &State<Db>,
+    client: ClientInfo,
 ) -> Result<Reply> {
     let _ = form;
     let mut conn = db.acquire().await?;
     let ended = sessions::delete_others(&mut conn, &me.0.user.id, &me.0.id).await?;
+    if ended > 0 {
+        audit::record(&mut conn, &me.0.user.id, Event::OtherSessionsRevoked, &ended.to_string(), &client)
+            .await;
+    }
     let message = match ended {
         0 => "There were no other sessions to sign out.".to_string(),
         1 => "Signed out of 1 other session.".to_string(),

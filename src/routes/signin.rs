@@ -8,6 +8,7 @@ use rocket_dyn_templates::Template;
 use serde::Deserialize;
 
 use super::signin_error_url;
+use crate::auth::audit::{self, Event};
 use crate::auth::client::ClientInfo;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::form::{CsrfProtected, Payload};
@@ -15,6 +16,7 @@ use crate::auth::guards::MaybeSignedIn;
 use crate::auth::password::Hasher;
 use crate::auth::reply::{Reply, ReplyMode};
 use crate::auth::session;
+use crate::auth::throttle::{self, Action};
 use crate::config::AuthConfig;
 use crate::db::{users, Db};
 use crate::domain::{has_control_chars, CallbackUrl, Email, Password};
@@ -116,7 +118,9 @@ impl CsrfProtected for CredentialsForm {
 ///
 /// 303 to `callbackUrl` on success (`200 {"url"}` for Auth.js's client). An unknown
 /// email and a wrong password get the same answer after the same work (a dummy argon2
-/// verification): 401 `CredentialsSignin`. Invalid fields: 422. CSRF: 403.
+/// verification): 401 `CredentialsSignin`. Invalid fields: 422. CSRF: 403. Too many
+/// failures for the account or from the client's address: 429 before any password
+/// check (see [`throttle`]).
 #[allow(clippy::too_many_arguments)]
 #[post("/callback/credentials", data = "<form>")]
 async fn credentials(
@@ -152,13 +156,22 @@ async fn credentials(
         return Ok(failure(Status::UnprocessableEntity, Some("Check the highlighted fields."), errors));
     };
 
+    // Throttled before any password is checked (the point is to stop guessing).
+    let account_limit = throttle::account(config, email.as_str());
+    let ip_limit = throttle::ip(config, Action::SignIn, &client.ip);
     let user = {
         let mut conn = db.acquire().await?;
+        throttle::check(&mut conn, config, &[&account_limit, &ip_limit], session::now()).await?;
         users::find_credentials_by_email(&mut conn, email.as_str()).await?
     };
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let verified = hasher.verify(&password, stored).await?;
-    let Some(user) = user.filter(|_| verified.matches) else {
+    let Some(user) = user.as_ref().filter(|_| verified.matches) else {
+        let mut conn = db.acquire().await?;
+        throttle::hit(&mut conn, config, &[&account_limit, &ip_limit], session::now()).await?;
+        if let Some(user) = &user {
+            audit::record(&mut conn, &user.id, Event::SignInFailed, "", &client).await;
+        }
         return Ok(failure(
             Status::Unauthorized,
             Some("The email or password is not correct."),
@@ -175,6 +188,8 @@ async fn credentials(
             Err(e) => log::warn!("rehashing a password failed: {e}"),
         }
     }
+    throttle::reset(&mut conn, &account_limit).await?;
     session::start(&mut conn, jar, config, &user.id, &client).await?;
+    audit::record(&mut conn, &user.id, Event::SignedIn, "password", &client).await;
     Ok(Reply::Redirect(callback.as_str().to_string()))
 }

@@ -4,7 +4,10 @@
 use rocket::http::CookieJar;
 use rocket::{post, routes, Route, State};
 
+use crate::auth::audit::{self, Event};
+use crate::auth::client::ClientInfo;
 use crate::auth::form::{CallbackForm, Payload};
+use crate::auth::guards::MaybeSignedIn;
 use crate::auth::reply::Reply;
 use crate::auth::session;
 use crate::config::AuthConfig;
@@ -21,13 +24,19 @@ pub fn routes() -> Vec<Route> {
 #[post("/signout", data = "<form>")]
 async fn signout(
     form: Payload<CallbackForm>,
+    session: MaybeSignedIn<'_>,
+    client: ClientInfo,
     config: &State<AuthConfig>,
     db: &State<Db>,
     jar: &CookieJar<'_>,
 ) -> Result<Reply> {
     let callback = CallbackUrl::parse(form.0.callback_url.as_deref(), &config.origin);
     let mut conn = db.acquire().await?;
-    session::end_current(&mut conn, jar, config).await?;
+    if session::end_current(&mut conn, jar, config).await? {
+        if let Some(me) = session.0 {
+            audit::record(&mut conn, &me.user.id, Event::SignedOut, "", &client).await;
+        }
+    }
     Ok(Reply::RedirectFlash {
         url: callback.as_str().to_string(),
         kind: "success",

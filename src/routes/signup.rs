@@ -8,6 +8,7 @@ use rocket_dyn_templates::Template;
 use serde::Deserialize;
 
 use super::signin::PageQuery;
+use crate::auth::audit::{self, Event};
 use crate::auth::client::ClientInfo;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::form::{CsrfProtected, Payload};
@@ -15,6 +16,7 @@ use crate::auth::guards::MaybeSignedIn;
 use crate::auth::password::Hasher;
 use crate::auth::reply::{Reply, ReplyMode};
 use crate::auth::session;
+use crate::auth::throttle::{self, Action};
 use crate::config::{AuthConfig, PASSWORD_MAX_LENGTH};
 use crate::db::{self, users, Db};
 use crate::domain::{has_control_chars, CallbackUrl, DisplayName, Email, Password};
@@ -128,9 +130,14 @@ async fn signup(
     let taken = || FieldErrors::from([("email", EMAIL_TAKEN.to_string())]);
 
     // A taken email is refused before spending a hash on it; the unique index still
-    // decides a race between two sign-ups that both pass this check.
+    // decides a race between two sign-ups that both pass this check. Every valid
+    // attempt counts against the client's address (account farming, and probing
+    // which emails are taken).
     {
         let mut conn = db.acquire().await?;
+        let limit = throttle::ip(config, Action::SignUp, &client.ip);
+        throttle::check(&mut conn, config, &[&limit], session::now()).await?;
+        throttle::hit(&mut conn, config, &[&limit], session::now()).await?;
         if users::find_credentials_by_email(&mut conn, email.as_str()).await?.is_some() {
             return Ok(failure(taken()));
         }
@@ -153,6 +160,7 @@ async fn signup(
         Err(e) => return Err(e.into()),
     }
     session::start(&mut conn, jar, config, &id, &client).await?;
+    audit::record(&mut conn, &id, Event::SignedUp, "password", &client).await;
     Ok(Reply::RedirectFlash {
         url: callback.as_str().to_string(),
         kind: "success",

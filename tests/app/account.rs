@@ -25,12 +25,13 @@ async fn post_password(app: &TestApp, b: &Browser, current: Option<&str>, new: &
 
 async fn stored_hash(app: &TestApp) -> String {
     let (hash,): (String,) =
-        sqlx::query_as("SELECT password_hash FROM users").fetch_one(app.pool()).await.unwrap();
+        sqlx::query_as("SELECT password_hash FROM users").fetch_all(app.pool()).await.unwrap().remove(0);
     hash
 }
 
 async fn stored_name(app: &TestApp) -> String {
-    let (name,): (String,) = sqlx::query_as("SELECT name FROM users").fetch_one(app.pool()).await.unwrap();
+    let (name,): (String,) =
+        sqlx::query_as("SELECT name FROM users").fetch_all(app.pool()).await.unwrap().remove(0);
     name
 }
 

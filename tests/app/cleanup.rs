@@ -13,7 +13,8 @@ fn now() -> i64 {
 /// Inserts `n` sessions of the only user, expiring at `expires_at`, in one statement
 /// per 500 rows.
 async fn insert_sessions(app: &TestApp, prefix: &str, n: usize, expires_at: i64) {
-    let (user_id,): (String,) = sqlx::query_as("SELECT id FROM users").fetch_one(app.pool()).await.unwrap();
+    let (user_id,): (String,) =
+        sqlx::query_as("SELECT id FROM users").fetch_all(app.pool()).await.unwrap().remove(0);
     let t = now();
     for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
         let values: Vec<String> = chunk

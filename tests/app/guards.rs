@@ -213,7 +213,8 @@ async fn behind_a_trusted_proxy_the_forwarded_ip_is_recorded() {
         .header(Header::new("X-Forwarded-For", "6.6.6.6, 198.51.100.4"))
         .body(body);
     app.browser.send(req).await.assert_redirects_to("/");
-    let (ip,): (String,) = sqlx::query_as("SELECT ip FROM sessions").fetch_one(app.pool()).await.unwrap();
+    let (ip,): (String,) =
+        sqlx::query_as("SELECT ip FROM sessions").fetch_all(app.pool()).await.unwrap().remove(0);
     assert_eq!(ip, "198.51.100.4", "the entry the proxy appended");
 }
 
@@ -222,6 +223,6 @@ async fn the_session_records_the_user_agent() {
     let app = TestApp::spawn().await;
     app.signed_up_user().await;
     let (ua,): (String,) =
-        sqlx::query_as("SELECT user_agent FROM sessions").fetch_one(app.pool()).await.unwrap();
+        sqlx::query_as("SELECT user_agent FROM sessions").fetch_all(app.pool()).await.unwrap().remove(0);
     assert!(ua.contains("Firefox/128.0"));
 }

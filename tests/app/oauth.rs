@@ -13,13 +13,14 @@ async fn setup() -> (Double, TestApp) {
 }
 
 async fn account_count(app: &TestApp) -> i64 {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts").fetch_one(app.pool()).await.unwrap();
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM accounts").fetch_all(app.pool()).await.unwrap().remove(0);
     n
 }
 
 async fn flow_count(app: &TestApp) -> i64 {
     let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM oauth_flows").fetch_one(app.pool()).await.unwrap();
+        sqlx::query_as("SELECT COUNT(*) FROM oauth_flows").fetch_all(app.pool()).await.unwrap().remove(0);
     n
 }
 
@@ -112,7 +113,8 @@ async fn a_new_user_signs_in_with_github() {
 async fn a_returning_user_is_matched_by_provider_id_not_by_email() {
     let (double, app) = setup().await;
     app.browser.oauth_signin(&app, &double, "github").await.assert_redirects_to("/");
-    let (user_id,): (String,) = sqlx::query_as("SELECT id FROM users").fetch_one(app.pool()).await.unwrap();
+    let (user_id,): (String,) =
+        sqlx::query_as("SELECT id FROM users").fetch_all(app.pool()).await.unwrap().remove(0);
     app.signout().await;
 
     // The same GitHub account, renamed, with another primary email.

@@ -203,20 +203,26 @@ impl TestApp {
     }
 
     // --- the database, as the tests inspect it ---
+    //
+    // Always `fetch_all`, never `fetch_one`/`fetch_optional`, on the app's pool: those
+    // leave an SQLite statement un-reset in the connection they borrowed, and the app
+    // would then read an old snapshot on that connection (see `db::at_most_one`).
 
     pub async fn count(&self, sql: &str, bind: &str) -> i64 {
-        let (n,): (i64,) = sqlx::query_as(sql).bind(bind).fetch_one(self.pool()).await.expect("count query");
+        let (n,): (i64,) =
+            sqlx::query_as(sql).bind(bind).fetch_all(self.pool()).await.expect("count query").remove(0);
         n
     }
 
     pub async fn user_count(&self) -> i64 {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(self.pool()).await.unwrap();
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM users").fetch_all(self.pool()).await.unwrap().remove(0);
         n
     }
 
     pub async fn session_count(&self) -> i64 {
         let (n,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM sessions").fetch_one(self.pool()).await.unwrap();
+            sqlx::query_as("SELECT COUNT(*) FROM sessions").fetch_all(self.pool()).await.unwrap().remove(0);
         n
     }
 
@@ -227,9 +233,10 @@ impl TestApp {
     /// `(created_at, expires_at, last_active_at)` of the only session row.
     pub async fn session_times(&self) -> (i64, i64, i64) {
         sqlx::query_as("SELECT created_at, expires_at, last_active_at FROM sessions")
-            .fetch_one(self.pool())
+            .fetch_all(self.pool())
             .await
             .expect("exactly one session")
+            .remove(0)
     }
 
     /// Installs triggers that count every write to `sessions`, so a test can prove a
@@ -263,8 +270,11 @@ impl TestApp {
     }
 
     pub async fn session_writes(&self) -> i64 {
-        let (n,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM test_writes").fetch_one(self.pool()).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM test_writes")
+            .fetch_all(self.pool())
+            .await
+            .unwrap()
+            .remove(0);
         n
     }
 }

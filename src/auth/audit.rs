@@ -1,0 +1,75 @@
+//! The per-user security log shown on /account as "Recent security activity". It
+//! records what happened, when, from which IP and device; never a password, token or
+//! code. Writing it must not fail the action it records: a failure is logged instead.
+
+use super::client::ClientInfo;
+use super::session::now;
+use super::token::random_string;
+use crate::db::{security_events, Executor};
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    SignedUp,
+    SignedIn,
+    SignInFailed,
+    SignedOut,
+    SessionRevoked,
+    OtherSessionsRevoked,
+    PasswordChanged,
+    PasswordSet,
+    ProviderLinked,
+    ProviderUnlinked,
+}
+
+impl Event {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Event::SignedUp => "signed_up",
+            Event::SignedIn => "signed_in",
+            Event::SignInFailed => "sign_in_failed",
+            Event::SignedOut => "signed_out",
+            Event::SessionRevoked => "session_revoked",
+            Event::OtherSessionsRevoked => "other_sessions_revoked",
+            Event::PasswordChanged => "password_changed",
+            Event::PasswordSet => "password_set",
+            Event::ProviderLinked => "provider_linked",
+            Event::ProviderUnlinked => "provider_unlinked",
+        }
+    }
+
+    /// How the account page says it.
+    pub fn describe(kind: &str, detail: &str) -> String {
+        let via =
+            |what: &str| if detail.is_empty() { what.to_string() } else { format!("{what} with {detail}") };
+        match kind {
+            "signed_up" => via("Account created"),
+            "signed_in" => via("Signed in"),
+            "sign_in_failed" => "Failed sign-in (wrong password)".into(),
+            "signed_out" => "Signed out".into(),
+            "session_revoked" => "Signed out another session".into(),
+            "other_sessions_revoked" => format!("Signed out all other sessions ({detail})"),
+            "password_changed" => "Password changed".into(),
+            "password_set" => "Password set".into(),
+            "provider_linked" => format!("{detail} connected"),
+            "provider_unlinked" => format!("{detail} disconnected"),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Records `event` for `user_id`, with the client's IP and user agent.
+pub async fn record(conn: &mut Executor, user_id: &str, event: Event, detail: &str, client: &ClientInfo) {
+    let row = security_events::NewEvent {
+        id: &random_string(16),
+        user_id,
+        kind: event.kind(),
+        detail,
+        ip: &client.ip,
+        user_agent: &client.user_agent,
+        now: now(),
+    };
+    if let Err(e) = security_events::insert(conn, &row).await {
+        log::warn!("the security log could not record {:?}: {e}", event);
+    }
+}

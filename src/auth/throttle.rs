@@ -1,0 +1,109 @@
+//! Throttling of sign-in, sign-up and OAuth starts, with counters in the database so
+//! that the limits hold across every instance.
+//!
+//! - Sign-in, per account: `AUTH_SIGNIN_MAX_FAILURES` failures (5) within
+//!   `AUTH_SIGNIN_WINDOW` seconds (900) lock the account's sign-in until the window
+//!   ends; a successful sign-in resets the count. Variants of one email (case, spaces)
+//!   are one account, since the key is the normalised email.
+//! - Sign-in, per client IP: [`IP_MULTIPLE`] times as many failures, across accounts
+//!   (one address trying many accounts). A success does not reset it.
+//! - Sign-up and OAuth starts, per client IP: [`IP_MULTIPLE`] × max attempts per window.
+//!
+//! A throttled request gets 429 with `Retry-After` before any password is checked.
+//! IPv6 clients are counted per /64, the block one subscriber usually gets.
+
+use std::net::IpAddr;
+
+use super::token::hmac_hex;
+use crate::config::AuthConfig;
+use crate::db::{throttle, Executor};
+use crate::error::Error;
+
+/// How many times the per-account limit the per-IP limits are.
+pub const IP_MULTIPLE: u32 = 4;
+
+/// What is being limited.
+#[derive(Debug, Clone, Copy)]
+pub enum Action {
+    SignIn,
+    SignUp,
+    OAuthStart,
+}
+
+impl Action {
+    fn name(self) -> &'static str {
+        match self {
+            Action::SignIn => "signin",
+            Action::SignUp => "signup",
+            Action::OAuthStart => "oauth",
+        }
+    }
+}
+
+/// One counter and its limit.
+pub struct Limit {
+    key: String,
+    max: i64,
+}
+
+fn key(config: &AuthConfig, what: &str) -> String {
+    hmac_hex(config.secret.expose(), "throttle", what)
+}
+
+/// The per-account sign-in counter of a normalised email.
+pub fn account(config: &AuthConfig, email: &str) -> Limit {
+    Limit { key: key(config, &format!("signin:account:{email}")), max: i64::from(config.signin_max_failures) }
+}
+
+/// The per-IP counter of an action; `ip` is as [`crate::auth::client::ClientInfo`]
+/// records it.
+pub fn ip(config: &AuthConfig, action: Action, ip: &str) -> Limit {
+    let block = match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(IpAddr::V6(v6)) => v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
+        _ => ip.to_string(),
+    };
+    Limit {
+        key: key(config, &format!("{}:ip:{block}", action.name())),
+        max: i64::from(config.signin_max_failures.saturating_mul(IP_MULTIPLE)),
+    }
+}
+
+/// Refuses with [`Error::TooManyAttempts`] when any of `limits` is used up in its
+/// current window, saying when the latest of them frees up.
+pub async fn check(
+    conn: &mut Executor,
+    config: &AuthConfig,
+    limits: &[&Limit],
+    now: i64,
+) -> Result<(), Error> {
+    let window = config.signin_window as i64;
+    let mut retry_after = 0;
+    for limit in limits {
+        if let Some((hits, start)) = throttle::find(conn, &limit.key).await? {
+            if hits >= limit.max && start + window > now {
+                retry_after = retry_after.max(start + window - now);
+            }
+        }
+    }
+    if retry_after > 0 {
+        return Err(Error::TooManyAttempts { retry_after });
+    }
+    Ok(())
+}
+
+/// Counts one failure (or attempt) against each of `limits`.
+pub async fn hit(conn: &mut Executor, config: &AuthConfig, limits: &[&Limit], now: i64) -> Result<(), Error> {
+    for limit in limits {
+        throttle::hit(conn, &limit.key, now, config.signin_window as i64).await?;
+    }
+    Ok(())
+}
+
+/// Forgets a counter (a successful sign-in resets its account's count).
+pub async fn reset(conn: &mut Executor, limit: &Limit) -> Result<(), Error> {
+    Ok(throttle::delete(conn, &limit.key).await?)
+}

@@ -1,0 +1,60 @@
+//! The `security_events` table: the per-user security log.
+
+use sqlx::FromRow;
+
+use super::Executor;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Event {
+    pub kind: String,
+    pub detail: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: i64,
+}
+
+pub struct NewEvent<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub kind: &'a str,
+    pub detail: &'a str,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    pub now: i64,
+}
+
+pub async fn insert(conn: &mut Executor, e: &NewEvent<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO security_events (id, user_id, kind, detail, ip, user_agent, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(e.id)
+    .bind(e.user_id)
+    .bind(e.kind)
+    .bind(e.detail)
+    .bind(e.ip)
+    .bind(e.user_agent)
+    .bind(e.now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// The user's latest events, newest first.
+pub async fn list_recent(conn: &mut Executor, user_id: &str, limit: i64) -> Result<Vec<Event>, sqlx::Error> {
+    sqlx::query_as::<_, Event>(
+        "SELECT kind, detail, ip, user_agent, created_at FROM security_events \
+         WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2",
+    )
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Deletes events older than `before`.
+pub async fn delete_older_than(conn: &mut Executor, before: i64) -> Result<u64, sqlx::Error> {
+    let done =
+        sqlx::query("DELETE FROM security_events WHERE created_at < $1").bind(before).execute(conn).await?;
+    Ok(done.rows_affected())
+}
