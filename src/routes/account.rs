@@ -20,6 +20,7 @@ use crate::auth::guards::SignedIn;
 use crate::auth::password::Hasher;
 use crate::auth::reply::{Reply, ReplyMode};
 use crate::auth::session::{self, CurrentSession};
+use crate::auth::throttle;
 use crate::config::{AuthConfig, PASSWORD_MAX_LENGTH};
 use crate::db::{accounts, security_events, sessions, users, Db};
 use crate::domain::{describe_device, has_control_chars, DisplayName, Email, Password};
@@ -250,7 +251,18 @@ async fn password(
         return refused(mode, db, me, &csrf, config, refuse(errors)).await;
     };
     if let (Some(current), Some(_)) = (&current, &stored) {
+        // A stolen session must not be a way to guess the password: wrong current
+        // passwords count as failed sign-ins of the account.
+        let limit = throttle::account(config, &me.user.email);
+        {
+            let mut conn = db.acquire().await?;
+            throttle::check(&mut conn, config, &[&limit], session::now()).await?;
+        }
         if !hasher.verify(current, stored).await?.matches {
+            {
+                let mut conn = db.acquire().await?;
+                throttle::hit(&mut conn, config, &[&limit], session::now()).await?;
+            }
             let errors =
                 FieldErrors::from([("currentPassword", "That is not your current password.".into())]);
             return refused(mode, db, me, &csrf, config, refuse(errors)).await;

@@ -44,6 +44,26 @@ async fn every_response_carries_security_headers() {
         assert!(res.header("Referrer-Policy").is_some(), "{path}");
         assert!(res.header("Cache-Control").is_some_and(|c| c.contains("no-store")), "{path}");
     }
+    // Pages with account data, redirects and refusals too.
+    app.signed_up_user().await;
+    let token = app.csrf_token().await;
+    let responses = [
+        app.get("/account").await,
+        app.get("/sessions").await,
+        app.post_form("/account/name", &[("name", "x"), ("csrfToken", &token)]).await,
+        app.post_form("/account/name", &[("name", "x")]).await,
+        app.post_form("/sessions/AAAAAAAAAAAAAAAAAAAAAA/revoke", &[("csrfToken", &token)]).await,
+    ];
+    for res in &responses {
+        let csp = res.header("Content-Security-Policy").expect("CSP");
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{}",
+            res.status
+        );
+        assert_eq!(res.header("X-Content-Type-Options"), Some("nosniff"));
+        assert!(res.header("Cache-Control").is_some_and(|c| c.contains("no-store")), "{}", res.status);
+    }
 }
 
 #[rocket::async_test]

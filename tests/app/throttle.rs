@@ -235,3 +235,21 @@ async fn a_flood_of_sign_ins_is_bounded_while_signed_in_pages_keep_answering() {
         "{statuses:?}"
     );
 }
+
+#[rocket::async_test]
+async fn wrong_current_passwords_on_the_account_page_count_as_failed_sign_ins() {
+    let app = TestApp::spawn().await;
+    let email = app.signed_up_user().await;
+    for _ in 0..5 {
+        let token = app.csrf_token().await;
+        let fields =
+            [("currentPassword", WRONG), ("newPassword", "a fresh passphrase for me"), ("csrfToken", &token)];
+        assert_eq!(app.post_form("/account/password", &fields).await.status, Status::UnprocessableEntity);
+    }
+    let token = app.csrf_token().await;
+    let fields =
+        [("currentPassword", PASSWORD), ("newPassword", "a fresh passphrase for me"), ("csrfToken", &token)];
+    assert_throttled(&app.post_form("/account/password", &fields).await);
+    let other = app.new_browser("Other");
+    assert_throttled(&other.post_credentials(&app, &email, PASSWORD).await);
+}
