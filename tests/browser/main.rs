@@ -1,0 +1,309 @@
+//! End to end in a real browser: the app on a loopback port with a fresh SQLite
+//! database and the Google/GitHub test double, driven in headless chromium through
+//! chromedriver. Cookies are where database-session setups break in browsers (Secure
+//! over http, SameSite on the OAuth return, cookies set on redirects), so the main
+//! flows run here as well as through Rocket's local client.
+//!
+//! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium
+//! chromium-driver`); without them it fails, it is never skipped. Run it with
+//! `cargo test --test browser`. Every page visited is saved as a PNG under
+//! `target/screenshots/`.
+
+#[allow(dead_code)]
+#[path = "../app/common/providers.rs"]
+mod providers;
+mod webdriver;
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use providers::Double;
+use serde_json::json;
+use webdriver::Browser;
+
+const PASSWORD: &str = "correct horse battery staple";
+const NEW_PASSWORD: &str = "lantern orchard velvet compass";
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 \
+                      (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// chromedriver, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let port = free_port();
+        let child = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed (Debian: apt-get install chromium chromium-driver)");
+        // Owned at once, so that a panic below still stops the process.
+        let driver = Driver { child, url: format!("http://127.0.0.1:{port}") };
+        for _ in 0..100 {
+            if reqwest::get(format!("{}/status", driver.url)).await.is_ok_and(|r| r.status().is_success()) {
+                return driver;
+            }
+            rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not start");
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the real app on a loopback port; returns its origin.
+async fn start_app(double: &Double, db: &std::path::Path) -> String {
+    let port = free_port();
+    let origin = format!("http://127.0.0.1:{port}");
+    let mut env: HashMap<&str, String> = double.env().into_iter().collect();
+    env.insert("AUTH_SECRET", "browser-test-secret-0123456789-abcdefghij".into());
+    env.insert("AUTH_URL", origin.clone());
+    env.insert("AUTH_ARGON2_MEMORY_KIB", "4096".into());
+    env.insert("AUTH_ARGON2_ITERATIONS", "1".into());
+    let figment = rocket_auth::figment_with_env(|name| env.get(name).cloned())
+        .merge(("databases.main.url", format!("sqlite://{}", db.display())))
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", port))
+        .merge(("log_level", "off"))
+        .merge(("shutdown.ctrlc", false))
+        .merge(("cli_colors", false));
+    let rocket = rocket_auth::build(figment);
+    rocket::tokio::spawn(async move {
+        if let Err(e) = rocket.launch().await {
+            panic!("the app did not launch: {e}");
+        }
+    });
+    for _ in 0..100 {
+        if reqwest::get(format!("{origin}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
+            return origin;
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the app did not start");
+}
+
+struct Shots {
+    dir: PathBuf,
+    n: usize,
+}
+
+impl Shots {
+    fn new() -> Self {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        Shots { dir, n: 0 }
+    }
+
+    async fn take(&mut self, browser: &Browser, name: &str) {
+        self.n += 1;
+        browser.screenshot(&self.dir.join(format!("{:02}-{name}.png", self.n))).await;
+    }
+}
+
+/// Waits until the browser's URL satisfies `ok` (navigation after a click).
+async fn wait_for_url(browser: &Browser, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    for _ in 0..50 {
+        let url = browser.url().await;
+        if ok(&url) {
+            return url;
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what}: still at {}", browser.url().await);
+}
+
+/// Waits (up to 5 s, for the navigation a click started) until the page shows `text`.
+async fn assert_text(browser: &Browser, text: &str) {
+    let mut page = String::new();
+    for _ in 0..50 {
+        page = browser.text().await;
+        if page.contains(text) {
+            return;
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page at {} shows {text:?}:\n{page}", browser.url().await);
+}
+
+/// Every visible input has a label, and errors are tied to their fields.
+async fn assert_accessible_form(browser: &Browser) {
+    let unlabelled = browser
+        .script(
+            "return [...document.querySelectorAll('input:not([type=hidden]):not([hidden])')]\
+               .filter(i => !i.id || !document.querySelector(`label[for=\"${i.id}\"]`))\
+               .map(i => i.name)",
+            json!([]),
+        )
+        .await;
+    assert_eq!(unlabelled, json!([]), "inputs without a label at {}", browser.url().await);
+    let untied = browser
+        .script(
+            "return [...document.querySelectorAll('[aria-invalid=true]')]\
+               .filter(i => !(i.getAttribute('aria-describedby') || '').split(' ')\
+                  .some(id => document.getElementById(id)?.classList.contains('field-error')))\
+               .map(i => i.name)",
+            json!([]),
+        )
+        .await;
+    assert_eq!(untied, json!([]), "invalid fields without their message at {}", browser.url().await);
+}
+
+#[rocket::async_test]
+async fn the_main_flows_work_in_chromium() {
+    let double = Double::start().await;
+    let db = std::env::temp_dir().join(format!("rocket-auth-browser-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    let app = start_app(&double, &db).await;
+    let driver = Driver::start().await;
+    let mut shots = Shots::new();
+    let at = |path: &str| format!("{app}{path}");
+
+    // Sign up.
+    let laptop = Browser::open(&driver.url, 1280, None).await;
+    laptop.goto(&at("/signup")).await;
+    assert_accessible_form(&laptop).await;
+    shots.take(&laptop, "signup").await;
+    laptop
+        .submit(
+            &[("#name", "Ada Lovelace"), ("#email", "ada@example.com"), ("#password", PASSWORD)],
+            "form[action='/signup'] button[type=submit]",
+        )
+        .await;
+    wait_for_url(&laptop, "sign-up redirects home", |u| u == at("/")).await;
+    assert_text(&laptop, "ada@example.com").await;
+    shots.take(&laptop, "home-signed-in").await;
+
+    // Sign out.
+    laptop.find("form[action='/api/auth/signout'] button").await.click().await;
+    wait_for_url(&laptop, "sign-out", |u| u == at("/")).await;
+    assert_text(&laptop, "You have been signed out.").await;
+
+    // Sign in: a wrong password, then the right one.
+    laptop.goto(&at("/signin")).await;
+    assert_accessible_form(&laptop).await;
+    shots.take(&laptop, "signin").await;
+    let signin_button = "form[action='/api/auth/callback/credentials'] button[type=submit]";
+    laptop.submit(&[("#email", "ada@example.com"), ("#password", "not my password")], signin_button).await;
+    assert_text(&laptop, "The email or password is not correct.").await;
+    assert_accessible_form(&laptop).await;
+    shots.take(&laptop, "signin-error").await;
+    laptop.submit(&[("#email", "ada@example.com"), ("#password", PASSWORD)], signin_button).await;
+    wait_for_url(&laptop, "sign-in", |u| u == at("/")).await;
+    assert_text(&laptop, "ada@example.com").await;
+
+    // A second browser (a phone) signs in; the laptop sees both and signs the phone out.
+    let phone = Browser::open(&driver.url, 375, Some(IPHONE)).await;
+    phone.goto(&at("/signin?callbackUrl=%2Fsessions")).await;
+    phone.submit(&[("#email", "ada@example.com"), ("#password", PASSWORD)], signin_button).await;
+    wait_for_url(&phone, "phone sign-in", |u| u == at("/sessions")).await;
+    shots.take(&phone, "sessions-phone").await;
+    laptop.goto(&at("/sessions")).await;
+    assert_text(&laptop, "Safari on iPhone").await;
+    assert_text(&laptop, "This device").await;
+    assert_eq!(laptop.count("li.session").await, 2);
+    shots.take(&laptop, "sessions").await;
+    laptop.find("li.session:not(.session-current) form button").await.click().await;
+    assert_text(&laptop, "That session was signed out.").await;
+    assert_eq!(laptop.count("li.session").await, 1);
+    phone.goto(&at("/sessions")).await;
+    wait_for_url(&phone, "the revoked phone is signed out", |u| u.starts_with(&at("/signin"))).await;
+
+    // Change the password on the account page.
+    laptop.goto(&at("/account")).await;
+    assert_accessible_form(&laptop).await;
+    shots.take(&laptop, "account").await;
+    let change = "form[action='/account/password'] button[type=submit]";
+    laptop.submit(&[("#currentPassword", "wrong one"), ("#newPassword", NEW_PASSWORD)], change).await;
+    assert_text(&laptop, "That is not your current password.").await;
+    assert_accessible_form(&laptop).await;
+    shots.take(&laptop, "account-error").await;
+    laptop.submit(&[("#currentPassword", PASSWORD), ("#newPassword", NEW_PASSWORD)], change).await;
+    assert_text(&laptop, "Your password was changed.").await;
+
+    // Connect GitHub from the account page, then disconnect it.
+    laptop.find("form[action='/api/auth/signin/github'] button").await.click().await;
+    wait_for_url(&laptop, "back from GitHub", |u| u == at("/account")).await;
+    assert_text(&laptop, "GitHub is connected.").await;
+    assert_text(&laptop, "octocat").await;
+    shots.take(&laptop, "account-github-connected").await;
+    laptop.find("form[action='/account/unlink/github'] button").await.click().await;
+    assert_text(&laptop, "GitHub was disconnected.").await;
+
+    // A new user signs in with Google on the phone, through the provider's redirects.
+    phone.goto(&at("/signin")).await;
+    phone.find("form[action='/api/auth/signin/google'] button").await.click().await;
+    wait_for_url(&phone, "back from Google", |u| u == at("/")).await;
+    assert_text(&phone, "grace@gmail.example").await;
+    phone.goto(&at("/account")).await;
+    assert_text(&phone, "Set a password").await;
+    shots.take(&phone, "account-google-user").await;
+
+    // And with GitHub in a third browser: the account it was unlinked from is not reused.
+    let third = Browser::open(&driver.url, 1280, None).await;
+    third.goto(&at("/signin")).await;
+    third.find("form[action='/api/auth/signin/github'] button").await.click().await;
+    wait_for_url(&third, "back from GitHub", |u| u == at("/")).await;
+    assert_text(&third, "octocat@github.example").await;
+
+    // The pages on a phone in dark mode.
+    phone.dark_mode(true).await;
+    for (path, name) in [("/sessions", "sessions-phone-dark"), ("/account", "account-phone-dark")] {
+        phone.goto(&at(path)).await;
+        shots.take(&phone, name).await;
+    }
+
+    // The keyboard alone: Tab from the top reaches the skip link first, then the
+    // sign-in form in order, each with a visible focus ring; Enter submits.
+    let signed_out = Browser::open(&driver.url, 1280, None).await;
+    signed_out.goto(&at("/signin")).await;
+    let mut order = Vec::new();
+    for _ in 0..12 {
+        signed_out.press_tab().await;
+        let focused = signed_out
+            .script(
+                "const e = document.activeElement; const s = getComputedStyle(e); \
+                 if (e === document.body) return ['BODY', true]; \
+                 return [e.id || e.className || e.textContent.trim(), s.outlineStyle !== 'none' || s.boxShadow !== 'none']",
+                json!([]),
+            )
+            .await;
+        let name = focused[0].as_str().unwrap_or_default().to_string();
+        if name == "BODY" {
+            break; // past the last control
+        }
+        assert_eq!(focused[1], json!(true), "{name} shows no focus ring");
+        if name == "email" {
+            shots.take(&signed_out, "signin-keyboard-focus").await;
+        }
+        order.push(name);
+    }
+    assert_eq!(order[0], "skip-link", "{order:?}");
+    let position = |name: &str| {
+        order.iter().position(|n| n == name).unwrap_or_else(|| panic!("{name} not reached: {order:?}"))
+    };
+    assert!(position("email") < position("password"), "{order:?}");
+    assert!(position("password") < position("btn btn-primary btn-block"), "{order:?}");
+    assert!(order.len() >= 9, "every control is reachable: {order:?}");
+
+    for b in [laptop, phone, third, signed_out] {
+        b.close().await;
+    }
+    drop(driver);
+    let _ = std::fs::remove_file(&db);
+}
