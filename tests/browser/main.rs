@@ -164,8 +164,40 @@ async fn assert_accessible_form(browser: &Browser) {
     assert_eq!(untied, json!([]), "invalid fields without their message at {}", browser.url().await);
 }
 
+/// axe-core, the accessibility engine, fetched by `.ci/run` from the npm registry (the
+/// tests themselves never reach the internet).
+fn axe_source() -> String {
+    let path = std::env::var("AXE_CORE_JS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/axe/axe.min.js"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "axe-core is needed at {} ({e}); `bash .ci/run` fetches it, or: \
+             curl -sSfL https://registry.npmjs.org/axe-core/-/axe-core-4.14.1.tgz | \
+             tar xz -C target/axe --strip-components=1 package/axe.min.js",
+            path.display()
+        )
+    })
+}
+
+/// An automated accessibility audit (WCAG 2.1 A and AA rules) of the current page.
+async fn assert_axe_clean(browser: &Browser, axe: &str) {
+    browser.script(&format!("{axe}\n;return true;"), json!([])).await;
+    let result = browser
+        .script_async(
+            "const done = arguments[arguments.length - 1]; \
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })\
+               .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.html) }))))\
+               .catch(e => done([{ id: 'axe-error', impact: String(e), nodes: [] }]));",
+            json!([]),
+        )
+        .await;
+    assert_eq!(result, json!([]), "accessibility violations at {}", browser.url().await);
+}
+
 #[rocket::async_test]
 async fn the_main_flows_work_in_chromium() {
+    let axe = axe_source();
     let double = Double::start().await;
     let db = std::env::temp_dir().join(format!("rocket-auth-browser-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&db);
@@ -178,6 +210,7 @@ async fn the_main_flows_work_in_chromium() {
     let laptop = Browser::open(&driver.url, 1280, None).await;
     laptop.goto(&at("/signup")).await;
     assert_accessible_form(&laptop).await;
+    assert_axe_clean(&laptop, &axe).await;
     shots.take(&laptop, "signup").await;
     laptop
         .submit(
@@ -202,6 +235,7 @@ async fn the_main_flows_work_in_chromium() {
     laptop.submit(&[("#email", "ada@example.com"), ("#password", "not my password")], signin_button).await;
     assert_text(&laptop, "The email or password is not correct.").await;
     assert_accessible_form(&laptop).await;
+    assert_axe_clean(&laptop, &axe).await;
     shots.take(&laptop, "signin-error").await;
     laptop.submit(&[("#email", "ada@example.com"), ("#password", PASSWORD)], signin_button).await;
     wait_for_url(&laptop, "sign-in", |u| u == at("/")).await;
@@ -217,6 +251,7 @@ async fn the_main_flows_work_in_chromium() {
     assert_text(&laptop, "Safari on iPhone").await;
     assert_text(&laptop, "This device").await;
     assert_eq!(laptop.count("li.session").await, 2);
+    assert_axe_clean(&laptop, &axe).await;
     shots.take(&laptop, "sessions").await;
     laptop.find("li.session:not(.session-current) form button").await.click().await;
     assert_text(&laptop, "That session was signed out.").await;
@@ -232,6 +267,7 @@ async fn the_main_flows_work_in_chromium() {
     laptop.submit(&[("#currentPassword", "wrong one"), ("#newPassword", NEW_PASSWORD)], change).await;
     assert_text(&laptop, "That is not your current password.").await;
     assert_accessible_form(&laptop).await;
+    assert_axe_clean(&laptop, &axe).await;
     shots.take(&laptop, "account-error").await;
     laptop.submit(&[("#currentPassword", PASSWORD), ("#newPassword", NEW_PASSWORD)], change).await;
     assert_text(&laptop, "Your password was changed.").await;
@@ -241,6 +277,7 @@ async fn the_main_flows_work_in_chromium() {
     wait_for_url(&laptop, "back from GitHub", |u| u == at("/account")).await;
     assert_text(&laptop, "GitHub is connected.").await;
     assert_text(&laptop, "octocat").await;
+    assert_axe_clean(&laptop, &axe).await;
     shots.take(&laptop, "account-github-connected").await;
     laptop.find("form[action='/account/unlink/github'] button").await.click().await;
     assert_text(&laptop, "GitHub was disconnected.").await;
@@ -265,6 +302,7 @@ async fn the_main_flows_work_in_chromium() {
     phone.dark_mode(true).await;
     for (path, name) in [("/sessions", "sessions-phone-dark"), ("/account", "account-phone-dark")] {
         phone.goto(&at(path)).await;
+        assert_axe_clean(&phone, &axe).await;
         shots.take(&phone, name).await;
     }
 

@@ -84,6 +84,13 @@ impl Browser {
             .await
     }
 
+    /// Runs an asynchronous script: it calls `arguments[arguments.length - 1]` with
+    /// its result.
+    pub async fn script_async(&self, script: &str, args: Value) -> Value {
+        self.call(reqwest::Method::POST, "/execute/async", Some(json!({ "script": script, "args": args })))
+            .await
+    }
+
     pub async fn find(&self, css: &str) -> Element<'_> {
         let v = self
             .call(reqwest::Method::POST, "/element", Some(json!({ "using": "css selector", "value": css })))
