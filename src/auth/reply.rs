@@ -2,7 +2,7 @@
 //! client (header `X-Auth-Return-Redirect: 1`) gets `200 {"url": …}`, and a JSON client
 //! gets JSON errors it can read.
 
-use rocket::http::Status;
+use rocket::http::{Cookie, SameSite, Status};
 use rocket::request::{self, FromRequest, Request};
 use rocket::response::{self, Redirect, Responder};
 use rocket::serde::json::{json, Json};
@@ -94,7 +94,8 @@ impl<'r> Responder<'r, 'static> for Reply {
             }
             Reply::Redirect(url) => Redirect::to(url).respond_to(req).map(see_other),
             Reply::RedirectFlash { url, kind, message } => {
-                rocket::response::Flash::new(Reply::Redirect(url), kind, message).respond_to(req)
+                req.cookies().add(flash_cookie(req, kind, &message));
+                Reply::Redirect(url).respond_to(req)
             }
             Reply::Page(status, template) => {
                 let mut response = template.respond_to(req)?;
@@ -119,6 +120,21 @@ impl<'r> Responder<'r, 'static> for Reply {
             },
         }
     }
+}
+
+/// The cookie Rocket's [`rocket::request::FlashMessage`] reads, in its format, but
+/// `SameSite=Lax`: Rocket's own `Flash` cookie is `Strict`, and a browser does not send
+/// a `Strict` cookie on a redirect chain that began on another site, so the message of
+/// an OAuth return ("GitHub is connected") was lost in real browsers.
+fn flash_cookie(req: &Request<'_>, kind: &str, message: &str) -> Cookie<'static> {
+    let secure = req.rocket().state::<crate::config::AuthConfig>().is_some_and(|c| c.secure);
+    Cookie::build(("_flash", format!("{}:{kind}{message}", kind.len())))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(rocket::time::Duration::minutes(5))
+        .build()
 }
 
 fn see_other(mut response: Response<'static>) -> Response<'static> {

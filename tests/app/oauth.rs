@@ -425,6 +425,9 @@ async fn a_signed_in_user_connects_a_provider_from_the_account_page() {
 
     let res = app.browser.oauth_signin(&app, &double, "github").await;
     res.assert_redirects_to("/account");
+    // The message must survive a redirect chain that began at the provider's site.
+    let flash = res.set_cookie("_flash").expect("a flash message");
+    assert_eq!(flash.same_site(), Some(rocket::http::SameSite::Lax));
     assert_eq!(app.browser.session_token().unwrap(), session_before, "the session is kept");
     assert_eq!(app.session_json().await["user"]["email"], email.as_str(), "still the same user");
     let page = app.get("/account").await.body;

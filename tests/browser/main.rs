@@ -71,7 +71,10 @@ impl Drop for Driver {
 async fn start_app(double: &Double, db: &std::path::Path) -> String {
     let port = free_port();
     let origin = format!("http://127.0.0.1:{port}");
-    let mut env: HashMap<&str, String> = double.env().into_iter().collect();
+    // The providers on `localhost`, the app on `127.0.0.1`: two different sites, as in
+    // production, so the OAuth return is a cross-site navigation (SameSite matters).
+    let mut env: HashMap<&str, String> =
+        double.env().into_iter().map(|(k, v)| (k, v.replace("127.0.0.1", "localhost"))).collect();
     env.insert("AUTH_SECRET", "browser-test-secret-0123456789-abcdefghij".into());
     env.insert("AUTH_URL", origin.clone());
     env.insert("AUTH_ARGON2_MEMORY_KIB", "4096".into());
@@ -201,7 +204,9 @@ async fn the_main_flows_work_in_chromium() {
     let double = Double::start().await;
     let db = std::env::temp_dir().join(format!("rocket-auth-browser-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&db);
+    double.set(|s| s.consent_page = true);
     let app = start_app(&double, &db).await;
+    let provider_site = double.url.replace("127.0.0.1", "localhost");
     let driver = Driver::start().await;
     let mut shots = Shots::new();
     let at = |path: &str| format!("{app}{path}");
@@ -272,8 +277,13 @@ async fn the_main_flows_work_in_chromium() {
     laptop.submit(&[("#currentPassword", PASSWORD), ("#newPassword", NEW_PASSWORD)], change).await;
     assert_text(&laptop, "Your password was changed.").await;
 
-    // Connect GitHub from the account page, then disconnect it.
+    // Connect GitHub from the account page (through the provider's consent page),
+    // then disconnect it.
     laptop.find("form[action='/api/auth/signin/github'] button").await.click().await;
+    wait_for_url(&laptop, "at GitHub's consent page", |u| u.starts_with(&provider_site)).await;
+    assert_text(&laptop, "Allow the app").await;
+    shots.take(&laptop, "provider-consent").await;
+    laptop.find("#allow").await.click().await;
     wait_for_url(&laptop, "back from GitHub", |u| u == at("/account")).await;
     assert_text(&laptop, "GitHub is connected.").await;
     assert_text(&laptop, "octocat").await;
@@ -285,6 +295,14 @@ async fn the_main_flows_work_in_chromium() {
     // A new user signs in with Google on the phone, through the provider's redirects.
     phone.goto(&at("/signin")).await;
     phone.find("form[action='/api/auth/signin/google'] button").await.click().await;
+    wait_for_url(&phone, "at Google's consent page", |u| u.starts_with(&provider_site)).await;
+    phone.find("#deny").await.click().await;
+    assert_text(&phone, "Access was not granted").await;
+    shots.take(&phone, "oauth-denied").await;
+    phone.goto(&at("/signin")).await;
+    phone.find("form[action='/api/auth/signin/google'] button").await.click().await;
+    wait_for_url(&phone, "at Google's consent page", |u| u.starts_with(&provider_site)).await;
+    phone.find("#allow").await.click().await;
     wait_for_url(&phone, "back from Google", |u| u == at("/")).await;
     assert_text(&phone, "grace@gmail.example").await;
     phone.goto(&at("/account")).await;
@@ -295,6 +313,8 @@ async fn the_main_flows_work_in_chromium() {
     let third = Browser::open(&driver.url, 1280, None).await;
     third.goto(&at("/signin")).await;
     third.find("form[action='/api/auth/signin/github'] button").await.click().await;
+    wait_for_url(&third, "at GitHub's consent page", |u| u.starts_with(&provider_site)).await;
+    third.find("#allow").await.click().await;
     wait_for_url(&third, "back from GitHub", |u| u == at("/")).await;
     assert_text(&third, "octocat@github.example").await;
 

@@ -12,10 +12,13 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use rocket::fairing::AdHoc;
 use rocket::form::{Form, FromForm};
+use rocket::http::uri::Origin;
 use rocket::http::{ContentType, Status};
 use rocket::request::{self, FromRequest, Request};
+use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
 use rocket::serde::json::{json, Value};
+use rocket::Either;
 use rocket::{get, post, routes, State};
 use sha2::{Digest, Sha256};
 
@@ -74,6 +77,9 @@ pub struct Switches {
     pub profile_500: bool,
     /// Google's discovery document is unavailable.
     pub discovery_500: bool,
+    /// Authorize shows a consent page (Allow / Deny links) instead of answering at once,
+    /// as the real providers do for a person in a browser.
+    pub consent_page: bool,
 }
 
 #[derive(Default)]
@@ -129,6 +135,7 @@ impl Double {
             token_delay: None,
             profile_500: false,
             discovery_500: false,
+            consent_page: false,
         }));
         let store = Arc::new(Mutex::new(Store::default()));
         let (tx, rx) = rocket::tokio::sync::oneshot::channel::<u16>();
@@ -285,14 +292,31 @@ struct AuthorizeQuery {
     code_challenge: String,
     code_challenge_method: String,
     scope: String,
+    /// The person's answer on the consent page: `allow` or `deny`.
+    consent: Option<String>,
+}
+
+type AuthorizeAnswer = Result<Either<Redirect, RawHtml<String>>, (Status, String)>;
+
+/// The consent page a person sees at the provider, when the switch asks for one.
+fn consent_page(provider: &str, uri: &Origin<'_>) -> RawHtml<String> {
+    let href = |answer: &str| format!("{uri}&consent={answer}").replace('&', "&amp;");
+    RawHtml(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{provider}: sign in</title></head>\
+         <body><main><h1>{provider} test double</h1><p>Allow the app to see your profile and email?</p>\
+         <a id=\"allow\" href=\"{}\">Allow</a> <a id=\"deny\" href=\"{}\">Deny</a></main></body></html>",
+        href("allow"),
+        href("deny"),
+    ))
 }
 
 fn authorize(
     shared: &Shared,
     q: AuthorizeQuery,
-    expected_client: &str,
+    uri: &Origin<'_>,
+    (provider, expected_client): (&str, &str),
     person: Person,
-) -> Result<Redirect, (Status, String)> {
+) -> AuthorizeAnswer {
     let bad = |m: &str| Err((Status::BadRequest, m.to_string()));
     if q.client_id != expected_client {
         return bad("unknown client_id");
@@ -305,9 +329,16 @@ fn authorize(
     }
     let mut url =
         url::Url::parse(&q.redirect_uri).map_err(|_| (Status::BadRequest, "bad redirect_uri".into()))?;
-    if shared.switches.lock().unwrap().deny {
+    let (deny, consent) = {
+        let s = shared.switches.lock().unwrap();
+        (s.deny, s.consent_page)
+    };
+    if consent && q.consent.is_none() {
+        return Ok(Either::Right(consent_page(provider, uri)));
+    }
+    if deny || q.consent.as_deref() == Some("deny") {
         url.query_pairs_mut().append_pair("error", "access_denied").append_pair("state", &q.state);
-        return Ok(Redirect::to(url.to_string()));
+        return Ok(Either::Left(Redirect::to(url.to_string())));
     }
     let code = random();
     shared.store.lock().unwrap().codes.insert(
@@ -315,7 +346,7 @@ fn authorize(
         Grant { client_id: q.client_id, redirect_uri: q.redirect_uri, challenge: q.code_challenge, person },
     );
     url.query_pairs_mut().append_pair("code", &code).append_pair("state", &q.state);
-    Ok(Redirect::to(url.to_string()))
+    Ok(Either::Left(Redirect::to(url.to_string())))
 }
 
 /// The token exchange both providers share: a single-use code, its client, its
@@ -425,12 +456,12 @@ fn discovery(shared: &State<Shared>, base: Base) -> JsonAnswer {
 }
 
 #[get("/google/authorize?<q..>")]
-fn google_authorize(shared: &State<Shared>, q: AuthorizeQuery) -> Result<Redirect, (Status, String)> {
+fn google_authorize(shared: &State<Shared>, q: AuthorizeQuery, uri: &Origin<'_>) -> AuthorizeAnswer {
     if !q.scope.split(' ').any(|s| s == "openid") {
         return Err((Status::BadRequest, "scope must include openid".into()));
     }
     let person = Person::Google(shared.switches.lock().unwrap().google_user.clone());
-    authorize(shared, q, GOOGLE_ID, person)
+    authorize(shared, q, uri, ("Google", GOOGLE_ID), person)
 }
 
 #[post("/google/token", data = "<form>")]
@@ -474,9 +505,9 @@ fn userinfo(shared: &State<Shared>, bearer: Bearer) -> JsonAnswer {
 }
 
 #[get("/github/login/oauth/authorize?<q..>")]
-fn github_authorize(shared: &State<Shared>, q: AuthorizeQuery) -> Result<Redirect, (Status, String)> {
+fn github_authorize(shared: &State<Shared>, q: AuthorizeQuery, uri: &Origin<'_>) -> AuthorizeAnswer {
     let person = Person::GitHub(shared.switches.lock().unwrap().github_user.clone());
-    authorize(shared, q, GITHUB_ID, person)
+    authorize(shared, q, uri, ("GitHub", GITHUB_ID), person)
 }
 
 #[post("/github/login/oauth/access_token", data = "<form>")]
