@@ -34,7 +34,12 @@ pub struct TestDb {
 
 enum Cleanup {
     File(std::path::PathBuf),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another instance's view of a database that its first instance owns.
+    Shared,
 }
 
 fn random_suffix() -> String {
@@ -77,6 +82,7 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         match &self.cleanup {
+            Cleanup::Shared => {}
             Cleanup::File(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
@@ -124,6 +130,7 @@ pub fn default_env() -> HashMap<&'static str, String> {
 pub struct TestApp {
     pub client: Client,
     pub db: TestDb,
+    env: HashMap<&'static str, String>,
     /// The browser most tests use.
     pub browser: Browser,
 }
@@ -142,7 +149,16 @@ impl TestApp {
         let db = TestDb::create().await;
         let rocket = rocket_auth::build(test_figment(&db.url, &env));
         let client = Client::untracked(rocket).await.expect("the test app ignites");
-        TestApp { client, db, browser: Browser::new() }
+        TestApp { client, db, env, browser: Browser::new() }
+    }
+
+    /// A second instance of the same app (same configuration) on the same database, as
+    /// when several instances share one PostgreSQL behind a load balancer.
+    pub async fn another_instance(&self) -> TestApp {
+        let db = TestDb { url: self.db.url.clone(), backend: self.db.backend, cleanup: Cleanup::Shared };
+        let rocket = rocket_auth::build(test_figment(&db.url, &self.env));
+        let client = Client::untracked(rocket).await.expect("the second instance ignites");
+        TestApp { client, db, env: self.env.clone(), browser: Browser::new() }
     }
 
     /// An app with Google and GitHub enabled, pointed at the provider double.
