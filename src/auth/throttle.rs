@@ -103,6 +103,13 @@ pub async fn hit(conn: &mut Executor, config: &AuthConfig, limits: &[&Limit], no
     Ok(())
 }
 
+/// For limits on attempts rather than failures (sign-up, OAuth starts): refuses when
+/// `limit` is used up, otherwise counts this attempt.
+pub async fn admit(conn: &mut Executor, config: &AuthConfig, limit: &Limit, now: i64) -> Result<(), Error> {
+    check(conn, config, &[limit], now).await?;
+    hit(conn, config, &[limit], now).await
+}
+
 /// Forgets a counter (a successful sign-in resets its account's count).
 pub async fn reset(conn: &mut Executor, limit: &Limit) -> Result<(), Error> {
     Ok(throttle::delete(conn, &limit.key).await?)

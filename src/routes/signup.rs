@@ -136,8 +136,7 @@ async fn signup(
     {
         let mut conn = db.acquire().await?;
         let limit = throttle::ip(config, Action::SignUp, &client.ip);
-        throttle::check(&mut conn, config, &[&limit], session::now()).await?;
-        throttle::hit(&mut conn, config, &[&limit], session::now()).await?;
+        throttle::admit(&mut conn, config, &limit, session::now()).await?;
         if users::find_credentials_by_email(&mut conn, email.as_str()).await?.is_some() {
             return Ok(failure(taken()));
         }
