@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod oauth_flows;
+pub mod pool;
 pub mod security_events;
 pub mod sessions;
 pub mod throttle;
@@ -19,10 +20,11 @@ use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 use sqlx::migrate::Migrator;
 
-/// The pool, initialised by rocket_db_pools from `databases.main` (`DATABASE_URL`).
+/// The pool, initialised by rocket_db_pools from `databases.main` (`DATABASE_URL`);
+/// see [`pool`] for how it differs from sqlx's defaults.
 #[derive(Database)]
 #[database("main")]
-pub struct Db(sqlx::AnyPool);
+pub struct Db(pool::Pool);
 
 /// A pooled connection, for handlers and guards.
 pub type Conn = sqlx::pool::PoolConnection<sqlx::Any>;
@@ -119,17 +121,17 @@ async fn migrate(rocket: &Rocket<Build>) -> Result<(), sqlx::Error> {
     };
     match backend {
         Backend::Sqlite => {
-            sqlx::query("PRAGMA journal_mode = WAL").execute(&**db).await?;
-            SQLITE_MIGRATIONS.run(&**db).await?;
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&***db).await?;
+            SQLITE_MIGRATIONS.run(&***db).await?;
         }
-        Backend::Postgres => POSTGRES_MIGRATIONS.run(&**db).await?,
+        Backend::Postgres => POSTGRES_MIGRATIONS.run(&***db).await?,
     }
     Ok(())
 }
 
 /// Answers whether the database is reachable: one trivial round trip.
 pub async fn ping(db: &Db) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT 1").execute(&**db).await.map(|_| ())
+    sqlx::query("SELECT 1").execute(&***db).await.map(|_| ())
 }
 
 /// Whether `e` is a unique-constraint violation: how a lost race on a unique value

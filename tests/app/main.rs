@@ -12,6 +12,7 @@ mod health;
 mod input;
 mod oauth;
 mod pages;
+mod pool;
 mod scale_out;
 mod security_log;
 mod sessions;
