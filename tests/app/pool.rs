@@ -29,7 +29,7 @@ async fn drop_every_app_connection(app: &TestApp) {
 }
 
 #[rocket::async_test]
-async fn sqlite_connections_are_in_wal_mode_and_wait_five_seconds_for_the_write_lock() {
+async fn sqlite_connections_are_in_wal_mode_wait_five_seconds_for_the_write_lock_and_cache_512_kib() {
     let app = TestApp::spawn().await;
     if app.db.backend != Backend::Sqlite {
         return;
@@ -40,6 +40,8 @@ async fn sqlite_connections_are_in_wal_mode_and_wait_five_seconds_for_the_write_
     let (mode,): (String,) =
         sqlx::query_as("PRAGMA journal_mode").fetch_all(app.pool()).await.unwrap().remove(0);
     assert_eq!(mode, "wal");
+    let (cache,): (i64,) = sqlx::query_as("PRAGMA cache_size").fetch_all(app.pool()).await.unwrap().remove(0);
+    assert_eq!(cache, -512, "KiB");
 }
 
 #[rocket::async_test]
