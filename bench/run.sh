@@ -74,6 +74,11 @@ case "$BACKEND" in
     sql() { sqlite3 -batch "$DB_FILE" "$@"; }
     ;;
   postgres)
+    # The local cluster, started if it is down (as .ci/run does).
+    if ! psql -q "$PG_URL" -c "SELECT 1" >/dev/null 2>&1 && ls /etc/postgresql >/dev/null 2>&1; then
+      pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+      for _ in $(seq 1 30); do psql -q "$PG_URL" -c "SELECT 1" >/dev/null 2>&1 && break; sleep 1; done
+    fi
     PG_DB="bench_$$"
     psql -q "$PG_URL" -c "CREATE DATABASE $PG_DB" >/dev/null
     DATABASE_URL="${PG_URL%/*}/${PG_DB}"
