@@ -119,19 +119,21 @@ async fn migrate(rocket: &Rocket<Build>) -> Result<(), sqlx::Error> {
     let Some(backend) = rocket.state::<Backend>().copied() else {
         return Err(sqlx::Error::Configuration("unknown database backend".into()));
     };
+    let pool: &sqlx::AnyPool = db;
     match backend {
         Backend::Sqlite => {
-            sqlx::query("PRAGMA journal_mode = WAL").execute(&***db).await?;
-            SQLITE_MIGRATIONS.run(&***db).await?;
+            sqlx::query("PRAGMA journal_mode = WAL").execute(pool).await?;
+            SQLITE_MIGRATIONS.run(pool).await?;
         }
-        Backend::Postgres => POSTGRES_MIGRATIONS.run(&***db).await?,
+        Backend::Postgres => POSTGRES_MIGRATIONS.run(pool).await?,
     }
     Ok(())
 }
 
 /// Answers whether the database is reachable: one trivial round trip.
 pub async fn ping(db: &Db) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT 1").execute(&***db).await.map(|_| ())
+    let pool: &sqlx::AnyPool = db;
+    sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
 }
 
 /// Whether `e` is a unique-constraint violation: how a lost race on a unique value

@@ -3,8 +3,10 @@
 //! for the session check that runs on every request.
 //!
 //! - **No ping on every acquire.** sqlx pings a pooled connection before handing it
-//!   out (`test_before_acquire`), and again when it comes back: on PostgreSQL two extra
-//!   round trips around the one query a signed-in request needs. Here a connection is
+//!   out (`test_before_acquire`): on PostgreSQL a round trip more before the one query
+//!   a signed-in request needs. (sqlx 0.7 also pings a connection as it comes back, in
+//!   a task of its own, outside the request's latency; that cannot be turned off.)
+//!   Here a connection is
 //!   pinged only when it has sat idle for [`CHECK_AFTER_IDLE`] (HikariCP's
 //!   "alive bypass window"): under load connections are always fresh from use and
 //!   nothing is added; after a quiet spell, a connection the server or a firewall

@@ -9,10 +9,7 @@ use rocket::tokio;
 use rocket_auth::db::Backend;
 use sqlx::{Connection, Executor};
 
-use crate::common::{TestApp, PASSWORD};
-
-/// How many connections the test app's pool holds (`test_figment`).
-const POOL_SIZE: usize = 8;
+use crate::common::{TestApp, PASSWORD, POOL_SIZE};
 
 /// Ends, from outside, every connection the app holds to its PostgreSQL database, as
 /// a server restart or a failover does.

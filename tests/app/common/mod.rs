@@ -22,6 +22,8 @@ use sqlx::{AnyPool, Connection};
 pub const SECRET: &str = "test-secret-0123456789-abcdefghijklmnop";
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const ORIGIN: &str = "http://localhost:8000";
+/// Connections in the test app's pool.
+pub const POOL_SIZE: usize = 8;
 /// The socket address the local client reports for every request.
 pub const CLIENT_ADDR: &str = "203.0.113.7:50000";
 
@@ -112,7 +114,7 @@ impl Drop for TestDb {
 pub fn test_figment(db_url: &str, env: &HashMap<&str, String>) -> Figment {
     rocket_auth::figment_with_env(|name| env.get(name).cloned())
         .merge(("databases.main.url", db_url))
-        .merge(("databases.main.max_connections", 8))
+        .merge(("databases.main.max_connections", POOL_SIZE))
         // TEST_LOG=1 shows the app's log when a test needs explaining.
         .merge(("log_level", if std::env::var_os("TEST_LOG").is_some() { "normal" } else { "off" }))
 }
