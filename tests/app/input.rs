@@ -136,3 +136,70 @@ async fn unknown_routes_get_a_404_page() {
     assert_eq!(res.status, Status::NotFound);
     assert!(res.body.contains("Page not found"));
 }
+
+#[rocket::async_test]
+async fn sign_up_and_sign_in_refuse_addresses_that_are_not_addresses_and_keep_the_form() {
+    let app = TestApp::spawn().await;
+    for bad in [
+        "<a@example.com>",
+        "Ada <ada@example.com>",
+        "\"ada\"@example.com",
+        "a,b@example.com",
+        "a b@example.com",
+        "a@b@example.com",
+        "ada\u{FF20}example.com",
+        "ad\u{200B}a@example.com",
+        "ada@exa\u{202E}mple.com",
+        "ada@-example.com",
+        "émile@example.com",
+    ] {
+        let token = app.csrf_token().await;
+        let res = app
+            .post_form(
+                "/signup",
+                &[("name", "Ada"), ("email", bad), ("password", PASSWORD), ("csrfToken", &token)],
+            )
+            .await;
+        assert_eq!(res.status, Status::UnprocessableEntity, "{bad:?}: {}", res.body);
+        assert!(res.body.contains("id=\"email-error\""), "{bad:?}: the message is under the field");
+        assert!(res.body.contains("value=\"Ada\""), "{bad:?}: the form keeps the name");
+        let res = app
+            .post_form(
+                "/api/auth/callback/credentials",
+                &[("email", bad), ("password", PASSWORD), ("csrfToken", &token)],
+            )
+            .await;
+        assert_eq!(res.status, Status::UnprocessableEntity, "sign-in with {bad:?}");
+    }
+    // CR/LF: refused as control characters, and never echoed back.
+    let token = app.csrf_token().await;
+    let res = app
+        .post_form(
+            "/signup",
+            &[
+                ("email", "ada@example.com\r\nBcc: eve@example.com"),
+                ("password", PASSWORD),
+                ("csrfToken", &token),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, Status::UnprocessableEntity);
+    assert!(!res.body.contains("Bcc"), "the value is not echoed");
+    assert_eq!(app.user_count().await, 0, "nothing was created");
+}
+
+#[rocket::async_test]
+async fn a_unicode_domain_is_one_account_however_it_is_spelled() {
+    let app = TestApp::spawn().await;
+    let res = app.signup("Ada", "Ada@B\u{00FC}cher.example", PASSWORD).await;
+    assert_eq!(res.status, Status::SeeOther, "{}", res.body);
+    assert_eq!(app.session_json().await["user"]["email"], "ada@xn--bcher-kva.example", "stored in ASCII");
+    app.signout().await;
+    // The same address in NFD, and in capitals, is the same account.
+    app.post_credentials("ada@bu\u{0308}cher.example", PASSWORD).await.assert_redirects_to("/");
+    app.signout().await;
+    let res = app.signup("Eve", "ADA@B\u{00DC}CHER.EXAMPLE", PASSWORD).await;
+    assert_eq!(res.status, Status::UnprocessableEntity);
+    assert!(res.body.contains("already exists"));
+    assert_eq!(app.user_count().await, 1);
+}
