@@ -30,7 +30,16 @@ pub enum Error {
     /// 503 with `Retry-After`: every password-hashing slot is taken and the wait ran out.
     #[error("too many password checks in progress")]
     Busy,
-    /// 503 when the database cannot be reached, 500 for any other database fault.
+    /// 503 with `Retry-After`: no connection to the database could be had. Whatever
+    /// went wrong while acquiring or opening a connection (the pool timed out or is
+    /// closed, the server refused the connection, is starting up or shutting down, does
+    /// not accept connections to this database, refused the credentials) is an outage,
+    /// never a fault of the request: the place of the failure decides, not its code.
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// A query failed on a connection the request already held: 503 with `Retry-After`
+    /// when the error says the database went away or is overloaded ([`is_outage`]),
+    /// 500 for any other fault.
     #[error("database error")]
     Database(#[from] sqlx::Error),
     /// 500.
@@ -45,8 +54,8 @@ impl Error {
             Error::SessionRequired => Status::Unauthorized,
             Error::NotFound => Status::NotFound,
             Error::TooManyAttempts { .. } => Status::TooManyRequests,
-            Error::Busy => Status::ServiceUnavailable,
-            Error::Database(e) if crate::db::is_unavailable(e) => Status::ServiceUnavailable,
+            Error::Busy | Error::Unavailable(_) => Status::ServiceUnavailable,
+            Error::Database(e) if is_outage(e) => Status::ServiceUnavailable,
             Error::Database(_) | Error::Internal(_) => Status::InternalServerError,
         }
     }
@@ -56,6 +65,9 @@ impl<'r> Responder<'r, 'static> for Error {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let status = self.status();
         match &self {
+            Error::Unavailable(e) => {
+                log::warn!("{} {}: no database connection: {e}", req.method(), req.uri().path())
+            }
             Error::Database(e) => log::error!("{} {}: database error: {e}", req.method(), req.uri().path()),
             Error::Internal(e) => log::error!("{} {}: {e}", req.method(), req.uri().path()),
             _ => {}
@@ -74,6 +86,33 @@ impl<'r> Responder<'r, 'static> for Error {
             response.set_header(Header::new("Retry-After", seconds.to_string()));
         }
         Ok(response)
+    }
+}
+
+/// Whether an error that arrived in the middle of a query means the database went away
+/// or is overloaded (503) rather than a fault in the query (500): the connection broke
+/// (I/O, TLS, protocol), the pool is gone, or the server said so. PostgreSQL: class
+/// `08` (connection exception), `57P0x` (admin or crash shutdown, cannot connect now),
+/// `53xxx` (insufficient resources, `53300` too many connections), `3D000` (the
+/// database was dropped or renamed). SQLite: busy and locked, with their extended
+/// codes.
+pub fn is_outage(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or("");
+            matches!(code, "5" | "6" | "261" | "262" | "517" | "773" | "3D000")
+                || code.starts_with("08")
+                || code.starts_with("57P")
+                || code.starts_with("53")
+        }
+        _ => false,
     }
 }
 

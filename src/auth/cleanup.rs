@@ -26,6 +26,7 @@ use rocket_db_pools::Database;
 use super::session::now;
 use crate::config::AuthConfig;
 use crate::db::{oauth_flows, security_events, sessions, throttle, Db};
+use crate::error::Error;
 
 /// Rows deleted per statement.
 pub const BATCH: i64 = 100;
@@ -37,12 +38,12 @@ pub const REST_PER_WORK: u32 = 4;
 const MIN_REST: Duration = Duration::from_millis(20);
 
 /// Deletes every session that expired by `now`, batch by batch. Returns how many.
-pub async fn delete_expired(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+pub async fn delete_expired(db: &Db, now: i64) -> Result<u64, Error> {
     let mut total = 0;
     loop {
         let started = time::Instant::now();
         let deleted = {
-            let mut conn = db.acquire().await?;
+            let mut conn = db.conn().await?;
             sessions::delete_expired_batch(&mut conn, now, BATCH).await?
         };
         total += deleted;
@@ -54,9 +55,9 @@ pub async fn delete_expired(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
 }
 
 /// Deletes OAuth flows abandoned at the provider's page (few: one per started sign-in).
-pub async fn delete_expired_flows(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
-    let mut conn = db.acquire().await?;
-    oauth_flows::delete_expired(&mut conn, now).await
+pub async fn delete_expired_flows(db: &Db, now: i64) -> Result<u64, Error> {
+    let mut conn = db.conn().await?;
+    Ok(oauth_flows::delete_expired(&mut conn, now).await?)
 }
 
 /// How long the security log keeps an entry.
@@ -64,8 +65,8 @@ pub const SECURITY_LOG_RETENTION: i64 = 90 * 86400;
 
 /// Deletes throttle counters whose window is over and security-log entries past
 /// [`SECURITY_LOG_RETENTION`].
-pub async fn delete_stale_records(db: &Db, now: i64, window: i64) -> Result<u64, sqlx::Error> {
-    let mut conn = db.acquire().await?;
+pub async fn delete_stale_records(db: &Db, now: i64, window: i64) -> Result<u64, Error> {
+    let mut conn = db.conn().await?;
     let counters = throttle::delete_expired(&mut conn, now - window).await?;
     let events = security_events::delete_older_than(&mut conn, now - SECURITY_LOG_RETENTION).await?;
     Ok(counters + events)

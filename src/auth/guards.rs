@@ -14,7 +14,12 @@ use super::session::{self, CurrentSession};
 async fn cached<'r>(req: &'r Request<'_>) -> &'r Result<Option<CurrentSession>, Status> {
     req.local_cache_async(async {
         session::load(req).await.map_err(|e| {
-            log::error!("loading the session failed: {e}: {:?}", std::error::Error::source(&e));
+            let source = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default();
+            if e.status() == Status::ServiceUnavailable {
+                log::warn!("loading the session failed: {e}: {source}");
+            } else {
+                log::error!("loading the session failed: {e}: {source}");
+            }
             e.status()
         })
     })

@@ -93,7 +93,7 @@ pub async fn load(req: &Request<'_>) -> Result<Option<CurrentSession>, Error> {
         return Ok(None);
     };
     let db = req.rocket().state::<Db>().expect("Db is managed");
-    let mut conn = db.acquire().await?;
+    let mut conn = db.conn().await?;
     let Some(row) = sessions::find_with_user(&mut conn, id).await? else {
         clear_cookie(jar, config);
         return Ok(None);

@@ -20,6 +20,8 @@ use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 use sqlx::migrate::Migrator;
 
+use crate::error::Error;
+
 /// The pool, initialised by rocket_db_pools from `databases.main` (`DATABASE_URL`);
 /// see [`pool`] for how it differs from sqlx's defaults.
 #[derive(Database)]
@@ -28,6 +30,18 @@ pub struct Db(pool::Pool);
 
 /// A pooled connection, for handlers and guards.
 pub type Conn = sqlx::pool::PoolConnection<sqlx::Any>;
+
+impl Db {
+    /// A connection from the pool. Every failure to get one is an outage
+    /// ([`Error::Unavailable`], 503 with `Retry-After`), whatever the server said: a
+    /// PostgreSQL that refuses new connections (`55000`, "not accepting connections")
+    /// or the credentials, a pool that timed out or was closed. Handlers and guards get
+    /// their connections here, never from the pool directly.
+    #[allow(clippy::disallowed_methods)]
+    pub async fn conn(&self) -> Result<Conn, Error> {
+        self.acquire().await.map_err(Error::Unavailable)
+    }
+}
 
 /// The executor every query function takes first.
 pub type Executor = sqlx::AnyConnection;
@@ -144,29 +158,6 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
         sqlx::Error::Database(db) => {
             db.is_unique_violation()
                 || matches!(db.code().as_deref(), Some("23505") | Some("2067") | Some("1555"))
-        }
-        _ => false,
-    }
-}
-
-/// Whether `e` means the database cannot be reached or is overloaded (503), rather
-/// than a fault in a query (500).
-pub fn is_unavailable(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed
-        | sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(db) => {
-            let code = db.code();
-            let code = code.as_deref().unwrap_or("");
-            // SQLite busy/locked; PostgreSQL connection exceptions, shutdowns, overload.
-            matches!(code, "5" | "6" | "261" | "262" | "517")
-                || code.starts_with("08")
-                || code.starts_with("57P")
-                || code.starts_with("53")
         }
         _ => false,
     }

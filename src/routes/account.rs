@@ -56,7 +56,7 @@ async fn render(
     flash: Option<FlashMessage<'_>>,
     state: FormState,
 ) -> Result<Template> {
-    let mut conn = db.acquire().await?;
+    let mut conn = db.conn().await?;
     let has_password = users::find_password_hash(&mut conn, &me.user.id).await?.is_some();
     let now = session::now();
     let session_count = sessions::count_for_user(&mut conn, &me.user.id, now).await?;
@@ -182,7 +182,7 @@ async fn name(
             return refused(mode, db, me.0, &csrf, config, state).await;
         }
     };
-    let mut conn = db.acquire().await?;
+    let mut conn = db.conn().await?;
     users::update_name(&mut conn, &me.0.user.id, name.as_deref(), session::now()).await?;
     let message = if name.as_deref().is_some() { "Your name was saved." } else { "Your name was removed." };
     Ok(Reply::RedirectFlash { url: config.absolute("/account"), kind: "success", message: message.into() })
@@ -225,7 +225,7 @@ async fn password(
     let me = me.0;
     let form = form.0;
     let stored = {
-        let mut conn = db.acquire().await?;
+        let mut conn = db.conn().await?;
         users::find_password_hash(&mut conn, &me.user.id).await?
     };
     let had_password = stored.is_some();
@@ -255,12 +255,12 @@ async fn password(
         // passwords count as failed sign-ins of the account.
         let limit = throttle::account(config, &me.user.email);
         {
-            let mut conn = db.acquire().await?;
+            let mut conn = db.conn().await?;
             throttle::check(&mut conn, config, &[&limit], session::now()).await?;
         }
         if !hasher.verify(current, stored).await?.matches {
             {
-                let mut conn = db.acquire().await?;
+                let mut conn = db.conn().await?;
                 throttle::hit(&mut conn, config, &[&limit], session::now()).await?;
             }
             let errors =
@@ -270,7 +270,7 @@ async fn password(
     }
 
     let hash = hasher.hash(&new).await?;
-    let mut conn = db.acquire().await?;
+    let mut conn = db.conn().await?;
     let mut tx = conn.begin().await?;
     users::update_password_hash(&mut tx, &me.user.id, &hash, session::now()).await?;
     sessions::delete_all_for_user(&mut tx, &me.user.id).await?;
@@ -306,7 +306,7 @@ async fn unlink(
     let _ = form;
     let provider = Provider::parse(provider).ok_or(Error::NotFound)?;
     let me = me.0;
-    let mut conn = db.acquire().await?;
+    let mut conn = db.conn().await?;
     let mut tx = conn.begin().await?;
     users::lock(&mut tx, &me.user.id, session::now()).await?;
     let has_password = users::find_password_hash(&mut tx, &me.user.id).await?.is_some();

@@ -146,7 +146,7 @@ async fn signin(
 ) -> Result<Reply> {
     let provider = enabled(provider, config)?;
     {
-        let mut conn = db.acquire().await?;
+        let mut conn = db.conn().await?;
         let limit = throttle::ip(config, Action::OAuthStart, &client.ip);
         throttle::admit(&mut conn, config, &limit, session::now()).await?;
     }
@@ -159,7 +159,7 @@ async fn signin(
         Ok(url) => url,
         Err(e) => return failure(e, provider, true, link_user.is_some(), mode, config, &callback),
     };
-    let mut conn = db.acquire().await?;
+    let mut conn = db.conn().await?;
     flow::save(&mut conn, jar, config, provider, &started, &callback, link_user).await?;
     Ok(Reply::Redirect(url))
 }
@@ -195,7 +195,7 @@ async fn callback(
     let fail = |e, callback: &CallbackUrl| failure(e, provider, false, signed_in, mode, config, callback);
 
     let taken = {
-        let mut conn = db.acquire().await?;
+        let mut conn = db.conn().await?;
         flow::finish(&mut conn, jar, config, provider, q.state.as_deref()).await
     };
     let flow = match taken {
@@ -224,7 +224,7 @@ async fn callback(
         Ok(profile) => profile,
         Err(e) => return fail(e, &flow.callback),
     };
-    let mut conn = db.acquire().await?;
+    let mut conn = db.conn().await?;
     let outcome = match linking::resolve(&mut conn, &profile, flow.link_user_id.as_deref()).await {
         Ok(outcome) => outcome,
         Err(e) => return fail(e, &flow.callback),

@@ -37,7 +37,7 @@ async fn list(
     flash: Option<FlashMessage<'_>>,
 ) -> Result<Template> {
     let now = session::now();
-    let mut conn = db.acquire().await?;
+    let mut conn = db.conn().await?;
     let rows = sessions::list_for_user(&mut conn, &me.0.user.id, now).await?;
     let sessions = rows
         .into_iter()
@@ -80,7 +80,7 @@ async fn revoke(
 ) -> Result<Reply> {
     let _ = form;
     let id = PublicSessionId::parse(id).ok_or(Error::NotFound)?;
-    let mut conn = db.acquire().await?;
+    let mut conn = db.conn().await?;
     if !sessions::delete_for_user(&mut conn, &me.0.user.id, id.as_str()).await? {
         return Err(Error::NotFound);
     }
@@ -112,7 +112,7 @@ async fn revoke_others(
     client: ClientInfo,
 ) -> Result<Reply> {
     let _ = form;
-    let mut conn = db.acquire().await?;
+    let mut conn = db.conn().await?;
     let ended = sessions::delete_others(&mut conn, &me.0.user.id, &me.0.id).await?;
     if ended > 0 {
         audit::record(&mut conn, &me.0.user.id, Event::OtherSessionsRevoked, &ended.to_string(), &client)

@@ -160,14 +160,14 @@ async fn credentials(
     let account_limit = throttle::account(config, email.as_str());
     let ip_limit = throttle::ip(config, Action::SignIn, &client.ip);
     let user = {
-        let mut conn = db.acquire().await?;
+        let mut conn = db.conn().await?;
         throttle::check(&mut conn, config, &[&account_limit, &ip_limit], session::now()).await?;
         users::find_credentials_by_email(&mut conn, email.as_str()).await?
     };
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let verified = hasher.verify(&password, stored).await?;
     let Some(user) = user.as_ref().filter(|_| verified.matches) else {
-        let mut conn = db.acquire().await?;
+        let mut conn = db.conn().await?;
         throttle::hit(&mut conn, config, &[&account_limit, &ip_limit], session::now()).await?;
         if let Some(user) = &user {
             audit::record(&mut conn, &user.id, Event::SignInFailed, "", &client).await;
@@ -179,7 +179,7 @@ async fn credentials(
         ));
     };
 
-    let mut conn = db.acquire().await?;
+    let mut conn = db.conn().await?;
     if verified.needs_rehash {
         // The configured cost changed since this hash was made: upgrade it now, while
         // the plaintext is at hand. A failure here must not fail the sign-in.

@@ -31,7 +31,7 @@ async fn signout(
     jar: &CookieJar<'_>,
 ) -> Result<Reply> {
     let callback = CallbackUrl::parse(form.0.callback_url.as_deref(), &config.origin);
-    let mut conn = db.acquire().await?;
+    let mut conn = db.conn().await?;
     if session::end_current(&mut conn, jar, config).await? {
         if let Some(me) = session.0 {
             audit::record(&mut conn, &me.user.id, Event::SignedOut, "", &client).await;

@@ -134,7 +134,7 @@ async fn signup(
     // attempt counts against the client's address (account farming, and probing
     // which emails are taken).
     {
-        let mut conn = db.acquire().await?;
+        let mut conn = db.conn().await?;
         let limit = throttle::ip(config, Action::SignUp, &client.ip);
         throttle::admit(&mut conn, config, &limit, session::now()).await?;
         if users::find_credentials_by_email(&mut conn, email.as_str()).await?.is_some() {
@@ -142,7 +142,7 @@ async fn signup(
         }
     }
     let hash = hasher.hash(&password).await?;
-    let mut conn = db.acquire().await?;
+    let mut conn = db.conn().await?;
     let id = crate::auth::token::random_string(16);
     let new_user = users::NewUser {
         id: &id,

@@ -11,6 +11,7 @@ mod guards;
 mod health;
 mod input;
 mod oauth;
+mod outage;
 mod pages;
 mod pool;
 mod scale_out;

@@ -51,6 +51,14 @@ fn random_suffix() -> String {
 }
 
 impl TestDb {
+    /// The PostgreSQL maintenance URL and this test's database name (PostgreSQL only).
+    pub fn postgres_admin(&self) -> Option<(&str, &str)> {
+        match &self.cleanup {
+            Cleanup::Postgres { admin_url, name } => Some((admin_url.as_str(), name.as_str())),
+            _ => None,
+        }
+    }
+
     pub async fn create() -> Self {
         match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             Some(admin_url) => {
@@ -144,12 +152,18 @@ impl TestApp {
 
     /// An app with some `AUTH_*` variables set (or overridden).
     pub async fn with_env(vars: &[(&'static str, &str)]) -> Self {
+        Self::with_figment(vars, |figment| figment).await
+    }
+
+    /// An app with some `AUTH_*` variables and other settings (`tweak` merges them into
+    /// the figment, e.g. the pool's `connect_timeout`).
+    pub async fn with_figment(vars: &[(&'static str, &str)], tweak: impl FnOnce(Figment) -> Figment) -> Self {
         let mut env = default_env();
         for (k, v) in vars {
             env.insert(*k, v.to_string());
         }
         let db = TestDb::create().await;
-        let rocket = rocket_auth::build(test_figment(&db.url, &env));
+        let rocket = rocket_auth::build(tweak(test_figment(&db.url, &env)));
         let client = Client::untracked(rocket).await.expect("the test app ignites");
         TestApp { client, db, env, browser: Browser::new() }
     }
