@@ -35,7 +35,12 @@ impl CallbackUrl {
         };
         let same_origin =
             url.origin() == origin.origin() && url.username().is_empty() && url.password().is_none();
-        same_origin.then_some(CallbackUrl(url))
+        // `/.//evil.example` and `/a/..//evil.example` normalise to the path
+        // `//evil.example`: on our origin, but written back as a relative URL (a hidden
+        // field, `/signin?callbackUrl=`) it names another host, and a front end that
+        // trusts it is an open redirect. Refused, like `//evil.example` itself.
+        let path_names_a_host = url.path().starts_with("//") || url.path().starts_with("/\\");
+        (same_origin && !path_names_a_host).then_some(CallbackUrl(url))
     }
 
     /// The absolute URL.
@@ -92,9 +97,25 @@ mod tests {
             "http://user@localhost:8000/",
             "/ok\u{0}",
             "evil.example",
+            "/.//evil.example",
+            "/./\\evil.example",
+            "/a/..//evil.example",
+            "/%2e//evil.example",
+            "http://localhost:8000//evil.example",
+            "http://localhost:8000/.//evil.example",
         ] {
             assert_eq!(CallbackUrl::parse(Some(bad), &o).as_str(), "http://localhost:8000/", "{bad:?}");
         }
         assert_eq!(CallbackUrl::parse(None, &o).relative(), "/");
+    }
+
+    #[test]
+    fn what_it_writes_back_never_starts_with_two_slashes() {
+        let o = origin();
+        for raw in ["/.//evil.example", "/a/..//evil.example", "//x", "/./\\x", "/ok//fine"] {
+            let relative = CallbackUrl::parse(Some(raw), &o).relative();
+            assert!(!relative.starts_with("//") && !relative.starts_with("/\\"), "{raw:?} -> {relative:?}");
+        }
+        assert_eq!(CallbackUrl::parse(Some("/ok//fine"), &o).relative(), "/ok//fine");
     }
 }

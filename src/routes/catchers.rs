@@ -7,6 +7,8 @@ use rocket::response::{self, Redirect, Responder};
 use rocket::{catch, catchers, Catcher};
 
 use crate::auth::reply::ReplyMode;
+use crate::config::AuthConfig;
+use crate::domain::CallbackUrl;
 use crate::error::error_response;
 
 pub fn catchers() -> Vec<Catcher> {
@@ -31,7 +33,12 @@ impl<'r> Responder<'r, 'static> for Caught {
 #[catch(401)]
 fn unauthorized(req: &Request<'_>) -> Result<Redirect, Caught> {
     if ReplyMode::of(req).is_html() && req.method() == rocket::http::Method::Get {
-        let original = req.uri().to_string();
+        // Through CallbackUrl like every other callbackUrl the app writes: a request
+        // path such as `//evil.example` must not come back as one.
+        let original = match req.rocket().state::<AuthConfig>() {
+            Some(config) => CallbackUrl::parse(Some(&req.uri().to_string()), &config.origin).relative(),
+            None => "/".to_string(),
+        };
         let mut url = String::from("/signin?");
         url.push_str(
             &url::form_urlencoded::Serializer::new(String::new())

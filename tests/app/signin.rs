@@ -91,6 +91,9 @@ async fn the_callback_url_may_only_point_at_our_own_origin() {
         ("/\\evil.example", "/"),
         ("javascript:alert(1)", "/"),
         ("http://localhost:8000@evil.example/", "/"),
+        ("/.//evil.example", "/"),
+        ("/a/..//evil.example", "/"),
+        ("http://localhost:8000//evil.example", "/"),
     ] {
         let token = app.csrf_token().await;
         let res = app
@@ -152,4 +155,28 @@ async fn the_signin_page_explains_known_error_codes_and_ignores_others() {
     let res = app.get("/signin?error=%3Cscript%3Ealert(1)%3C/script%3E").await;
     assert_eq!(res.status, Status::Ok);
     assert!(!res.body.contains("<script>alert(1)"));
+}
+
+#[rocket::async_test]
+async fn a_callback_url_that_normalises_to_two_slashes_is_never_written_back() {
+    let app = TestApp::spawn().await;
+    for raw in ["%2F.%2F%2Fevil.example", "%2Fa%2F..%2F%2Fevil.example", "%2F.%2F%5Cevil.example"] {
+        let page = app.get(&format!("/signin?callbackUrl={raw}")).await;
+        assert_eq!(page.status, Status::Ok);
+        assert!(page.body.contains("name=\"callbackUrl\" value=\"/\""), "{raw}: {}", page.body);
+        assert!(!page.body.contains("evil.example"), "{raw}: not in the page");
+        let token = app.csrf_token().await;
+        let res = app
+            .browser
+            .post_json(
+                &app,
+                "/api/auth/callback/credentials",
+                &serde_json::json!({ "email": "nobody@example.com", "password": "wrong password here",
+                                     "csrfToken": token, "callbackUrl": "/.//evil.example" }),
+                &[("X-Auth-Return-Redirect", "1")],
+            )
+            .await;
+        let url = res.json()["url"].as_str().unwrap().to_string();
+        assert!(!url.contains("evil.example") && !url.contains("%2F%2F"), "{url}");
+    }
 }
