@@ -58,18 +58,38 @@ impl Event {
     }
 }
 
-/// Records `event` for `user_id`, with the client's IP and user agent.
-pub async fn record(conn: &mut Executor, user_id: &str, event: Event, detail: &str, client: &ClientInfo) {
-    let row = security_events::NewEvent {
-        id: &random_string(16),
+fn new_event<'a>(
+    user_id: &'a str,
+    event: Event,
+    detail: &'a str,
+    client: &'a ClientInfo,
+    id: &'a str,
+) -> security_events::NewEvent<'a> {
+    security_events::NewEvent {
+        id,
         user_id,
         kind: event.kind(),
         detail,
         ip: &client.ip,
         user_agent: &client.user_agent,
         now: now(),
-    };
-    if let Err(e) = security_events::insert(conn, &row).await {
+    }
+}
+
+/// Records `event` for `user_id`, with the client's IP and user agent.
+pub async fn record(conn: &mut Executor, user_id: &str, event: Event, detail: &str, client: &ClientInfo) {
+    let id = random_string(16);
+    if let Err(e) = security_events::insert(conn, &new_event(user_id, event, detail, client, &id)).await {
+        log::warn!("the security log could not record {:?}: {e}", event);
+    }
+}
+
+/// Records `event` for whoever owns `email`, doing the same work when no one does (see
+/// [`security_events::insert_for_email`]): how a failed sign-in is logged.
+pub async fn record_for_email(conn: &mut Executor, email: &str, event: Event, client: &ClientInfo) {
+    let id = random_string(16);
+    let row = new_event("", event, "", client, &id);
+    if let Err(e) = security_events::insert_for_email(conn, email, &row).await {
         log::warn!("the security log could not record {:?}: {e}", event);
     }
 }

@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use rocket::tokio::sync::{oneshot, Semaphore};
 use rocket::tokio::time::timeout;
 
-use crate::domain::Password;
+use crate::domain::{FieldError, Password, StrengthCheck};
 use crate::error::Error;
 
 /// How long a sign-in waits for a hashing slot before 503.
@@ -105,6 +105,13 @@ impl Hasher {
             self.jobs.lock().map_err(|_| Error::Internal("the hashing queue is poisoned".into()))?.send(job);
         sent.map_err(|_| Error::Internal("the hashing threads are gone".into()))?;
         result.await.map_err(|_| Error::Internal("a password hashing job failed".into()))
+    }
+
+    /// zxcvbn's verdict on a new password, on a hashing thread: it costs milliseconds of
+    /// CPU (far more for long inputs, which [`StrengthCheck`] bounds), and a flood of
+    /// sign-ups must queue here, a core at a time, rather than stall the async workers.
+    pub async fn check_strength(&self, check: StrengthCheck) -> Result<Result<(), FieldError>, Error> {
+        self.run(move |_| check.run()).await
     }
 
     /// A PHC string for a new password.

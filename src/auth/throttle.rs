@@ -9,7 +9,8 @@
 //!   (one address trying many accounts). A success does not reset it.
 //! - Sign-up and OAuth starts, per client IP: [`IP_MULTIPLE`] × max attempts per window.
 //!
-//! A throttled request gets 429 with `Retry-After` before any password is checked.
+//! A throttled request gets 429 with `Retry-After` before any password is checked:
+//! the attempt is counted first, atomically, then checked ([`take`]).
 //! IPv6 clients are counted per /64, the block one subscriber usually gets.
 
 use std::net::IpAddr;
@@ -72,42 +73,35 @@ pub fn ip(config: &AuthConfig, action: Action, ip: &str) -> Limit {
     }
 }
 
-/// Refuses with [`Error::TooManyAttempts`] when any of `limits` is used up in its
-/// current window, saying when the latest of them frees up.
-pub async fn check(
+/// Counts this attempt against `limits`, in order, and refuses with
+/// [`Error::TooManyAttempts`] at the first whose count goes past its limit, saying when
+/// it frees up. Each count is one atomic statement and comes *before* the work it
+/// guards (a password verified, a mail sent), so parallel attempts get no more tries
+/// than sequential ones: of 40 wrong passwords sent at once for one account, exactly
+/// `AUTH_SIGNIN_MAX_FAILURES` are checked. A refused attempt stays counted (the window
+/// does not move) but is not counted against the limits after the one that refused
+/// it: put the widest limit (the client's address) first, so an address past its limit
+/// cannot add to an account's count.
+pub async fn take(
     conn: &mut Executor,
     config: &AuthConfig,
     limits: &[&Limit],
     now: i64,
 ) -> Result<(), Error> {
     let window = config.signin_window as i64;
-    let mut retry_after = 0;
     for limit in limits {
-        if let Some((hits, start)) = throttle::find(conn, &limit.key).await? {
-            if hits >= limit.max && start + window > now {
-                retry_after = retry_after.max(start + window - now);
-            }
+        let (hits, start) = throttle::hit(conn, &limit.key, now, window).await?;
+        if hits > limit.max {
+            return Err(Error::TooManyAttempts { retry_after: (start + window - now).max(1) });
         }
     }
-    if retry_after > 0 {
-        return Err(Error::TooManyAttempts { retry_after });
-    }
     Ok(())
 }
 
-/// Counts one failure (or attempt) against each of `limits`.
-pub async fn hit(conn: &mut Executor, config: &AuthConfig, limits: &[&Limit], now: i64) -> Result<(), Error> {
-    for limit in limits {
-        throttle::hit(conn, &limit.key, now, config.signin_window as i64).await?;
-    }
-    Ok(())
-}
-
-/// For limits on attempts rather than failures (sign-up, OAuth starts): refuses when
-/// `limit` is used up, otherwise counts this attempt.
-pub async fn admit(conn: &mut Executor, config: &AuthConfig, limit: &Limit, now: i64) -> Result<(), Error> {
-    check(conn, config, &[limit], now).await?;
-    hit(conn, config, &[limit], now).await
+/// Takes back the attempt [`take`] counted, when it turned out to be no failure (the
+/// right password): a person who signs in is not one try closer to a lock.
+pub async fn give_back(conn: &mut Executor, limit: &Limit) -> Result<(), Error> {
+    Ok(throttle::give_back(conn, &limit.key).await?)
 }
 
 /// Forgets a counter (a successful sign-in resets its account's count).

@@ -40,6 +40,31 @@ pub async fn insert(conn: &mut Executor, e: &NewEvent<'_>) -> Result<(), sqlx::E
     .map(|_| ())
 }
 
+/// Records an event for the user who owns `email`, if anyone does, in one statement:
+/// a failed sign-in for a known email and one for an unknown email then run the same
+/// query and take the same write path, so the time of the answer does not tell them
+/// apart. Returns whether a row was written.
+pub async fn insert_for_email(
+    conn: &mut Executor,
+    email: &str,
+    e: &NewEvent<'_>,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO security_events (id, user_id, kind, detail, ip, user_agent, created_at) \
+         SELECT $1, id, $3, $4, $5, $6, $7 FROM users WHERE email = $2",
+    )
+    .bind(e.id)
+    .bind(email)
+    .bind(e.kind)
+    .bind(e.detail)
+    .bind(e.ip)
+    .bind(e.user_agent)
+    .bind(e.now)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() > 0)
+}
+
 /// The user's latest events, newest first.
 pub async fn list_recent(conn: &mut Executor, user_id: &str, limit: i64) -> Result<Vec<Event>, sqlx::Error> {
     sqlx::query_as::<_, Event>(

@@ -2,33 +2,32 @@
 
 use super::Executor;
 
-/// `(hits, window_start)` of a counter.
-pub async fn find(conn: &mut Executor, key: &str) -> Result<Option<(i64, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT hits, window_start FROM throttle WHERE key = $1")
-        .bind(key)
-        .fetch_all(conn)
-        .await
-        .map(super::at_most_one)
-}
-
 /// Counts one hit in the current window (a new window when the last one is over), in
 /// one statement so that concurrent hits on any instance are all counted. Returns the
-/// count.
-pub async fn hit(conn: &mut Executor, key: &str, now: i64, window: i64) -> Result<i64, sqlx::Error> {
-    let (hits,): (i64,) = sqlx::query_as(
+/// count with this hit, and when its window began.
+pub async fn hit(conn: &mut Executor, key: &str, now: i64, window: i64) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
         "INSERT INTO throttle (key, hits, window_start) VALUES ($1, 1, $2) \
          ON CONFLICT (key) DO UPDATE SET \
            hits = CASE WHEN throttle.window_start + $3 <= $2 THEN 1 ELSE throttle.hits + 1 END, \
            window_start = CASE WHEN throttle.window_start + $3 <= $2 THEN $2 ELSE throttle.window_start END \
-         RETURNING hits",
+         RETURNING hits, window_start",
     )
     .bind(key)
     .bind(now)
     .bind(window)
     .fetch_all(conn)
     .await
-    .and_then(super::exactly_one)?;
-    Ok(hits)
+    .and_then(super::exactly_one)
+}
+
+/// Takes one hit back (never below zero).
+pub async fn give_back(conn: &mut Executor, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE throttle SET hits = hits - 1 WHERE key = $1 AND hits > 0")
+        .bind(key)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 pub async fn delete(conn: &mut Executor, key: &str) -> Result<(), sqlx::Error> {

@@ -7,9 +7,11 @@ use crate::config::PASSWORD_MAX_LENGTH;
 pub struct Password(String);
 
 impl Password {
-    /// A new password (sign-up, change): at least `min_length` characters, at most
-    /// [`PASSWORD_MAX_LENGTH`], no control characters, not the email address. No
-    /// composition rules (NIST SP 800-63B, OWASP ASVS 2.1.9).
+    /// A new password (sign-up, change), by the cheap checks: at least `min_length`
+    /// characters, at most [`PASSWORD_MAX_LENGTH`], no control characters, not the
+    /// email address. No composition rules (NIST SP 800-63B, OWASP ASVS 2.1.9). The
+    /// guessability check is expensive and separate ([`Password::strength_check`]): it
+    /// runs off the async workers, after the throttle and these checks.
     pub fn new(raw: String, min_length: usize, email: Option<&Email>) -> Result<Self, FieldError> {
         let password = Self::candidate(raw)?;
         let length = password.0.chars().count();
@@ -21,33 +23,21 @@ impl Password {
                 return Err(FieldError("Your password must not be your email address.".into()));
             }
         }
-        password.check_guessability(email)?;
         Ok(password)
     }
 
-    /// Refuses a password that zxcvbn estimates at fewer than 10^8 guesses (score
-    /// below 3): common passwords, keyboard walks, dates, repeats, words with
-    /// predictable substitutions, and variations of the email address. zxcvbn's own
-    /// warning says why.
-    fn check_guessability(&self, email: Option<&Email>) -> Result<(), FieldError> {
-        let inputs: Vec<&str> = match email {
+    /// The guessability check of this password, as owned work that can be sent to
+    /// another thread: zxcvbn costs milliseconds to seconds of CPU, which must never
+    /// run on an async worker.
+    pub fn strength_check(&self, email: Option<&Email>) -> StrengthCheck {
+        let inputs = match email {
             Some(email) => {
                 let local = email.as_str().split('@').next().unwrap_or_default();
-                vec![email.as_str(), local]
+                vec![email.as_str().to_string(), local.to_string()]
             }
             None => Vec::new(),
         };
-        // zxcvbn's matching grows faster than linearly; its estimate for the first
-        // 100 characters is already far beyond any attacker's reach when strong.
-        let head: String = self.0.chars().take(100).collect();
-        let estimate = zxcvbn::zxcvbn(&head, &inputs);
-        if estimate.score() >= zxcvbn::Score::Three {
-            return Ok(());
-        }
-        let why = estimate.feedback().and_then(|f| f.warning()).map(|w| format!("{w} ")).unwrap_or_default();
-        Err(FieldError(format!(
-            "This password is too easy to guess. {why}Try a longer passphrase of a few unrelated words."
-        )))
+        StrengthCheck { head: self.0.chars().take(STRENGTH_CHECKED_CHARS).collect(), inputs }
     }
 
     /// A password offered at sign-in: only the checks that must precede hashing (length
@@ -72,6 +62,42 @@ impl Password {
     }
 }
 
+/// How much of a password zxcvbn sees. Its matching grows faster than linearly with
+/// the length: a 256-character password of substituted characters cost 1.5 s of CPU.
+/// A password whose first 64 characters are strong is far beyond any attacker's reach;
+/// the hash sees all of it.
+pub const STRENGTH_CHECKED_CHARS: usize = 64;
+
+/// zxcvbn's estimate of a password, to be run off the async workers.
+pub struct StrengthCheck {
+    head: String,
+    inputs: Vec<String>,
+}
+
+impl StrengthCheck {
+    /// Refuses a password that zxcvbn estimates at fewer than 10^8 guesses (score
+    /// below 3): common passwords, keyboard walks, dates, repeats, words with
+    /// predictable substitutions, and variations of the email address. zxcvbn's own
+    /// warning says why.
+    pub fn run(self) -> Result<(), FieldError> {
+        let inputs: Vec<&str> = self.inputs.iter().map(String::as_str).collect();
+        let estimate = zxcvbn::zxcvbn(&self.head, &inputs);
+        if estimate.score() >= zxcvbn::Score::Three {
+            return Ok(());
+        }
+        let why = estimate.feedback().and_then(|f| f.warning()).map(|w| format!("{w} ")).unwrap_or_default();
+        Err(FieldError(format!(
+            "This password is too easy to guess. {why}Try a longer passphrase of a few unrelated words."
+        )))
+    }
+}
+
+impl fmt::Debug for StrengthCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StrengthCheck(redacted)")
+    }
+}
+
 impl fmt::Debug for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Password(redacted)")
@@ -82,13 +108,20 @@ impl fmt::Debug for Password {
 mod tests {
     use super::*;
 
+    /// The cheap checks and the strength check, as a route runs them.
+    fn new_checked(raw: &str, email: Option<&Email>) -> Result<Password, FieldError> {
+        let p = Password::new(raw.to_string(), 8, email)?;
+        p.strength_check(email).run()?;
+        Ok(p)
+    }
+
     #[test]
     fn accepts_long_passphrases_without_trimming() {
-        let p = Password::new(format!(" {} ", "correct horse ".repeat(4)), 8, None).unwrap();
+        let p = new_checked(&format!(" {} ", "correct horse ".repeat(4)), None).unwrap();
         assert!(p.expose().starts_with(' ') && p.expose().ends_with(' '));
         let long: String =
             (0..PASSWORD_MAX_LENGTH).map(|i| char::from(b'a' + ((i * 7 + i / 26) % 26) as u8)).collect();
-        assert!(Password::new(long, 8, None).is_ok());
+        assert!(new_checked(&long, None).is_ok());
     }
 
     #[test]
@@ -103,14 +136,22 @@ mod tests {
     #[test]
     fn refuses_guessable_passwords_and_variations_of_the_email() {
         for weak in ["password", "password123", "qwertyuiop", "11111111", "iloveyou2", "P@ssw0rd!"] {
-            let e =
-                Password::new(weak.into(), 8, None).err().unwrap_or_else(|| panic!("{weak} was accepted"));
+            let e = new_checked(weak, None).err().unwrap_or_else(|| panic!("{weak} was accepted"));
             assert!(e.0.contains("too easy to guess"), "{weak}: {}", e.0);
         }
         let email = Email::parse("grace.hopper@example.com").unwrap();
-        assert!(Password::new("grace.hopper1".into(), 8, Some(&email)).is_err());
-        assert!(Password::new("correct horse battery staple".into(), 8, Some(&email)).is_ok());
-        assert!(Password::new("vK7#mQ2pXz".into(), 8, None).is_ok(), "short but random");
+        assert!(new_checked("grace.hopper1", Some(&email)).is_err());
+        assert!(new_checked("correct horse battery staple", Some(&email)).is_ok());
+        assert!(new_checked("vK7#mQ2pXz", None).is_ok(), "short but random");
+    }
+
+    #[test]
+    fn the_strength_check_sees_only_the_first_64_characters() {
+        let weak_tail =
+            format!("{}{}", "correct horse battery staple lantern orchard velvet c", "password".repeat(20));
+        let check = Password::new(weak_tail, 8, None).unwrap().strength_check(None);
+        assert_eq!(check.head.chars().count(), STRENGTH_CHECKED_CHARS);
+        assert!(check.run().is_ok());
     }
 
     #[test]

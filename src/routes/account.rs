@@ -251,22 +251,25 @@ async fn password(
         return refused(mode, db, me, &csrf, config, refuse(errors)).await;
     };
     if let (Some(current), Some(_)) = (&current, &stored) {
-        // A stolen session must not be a way to guess the password: wrong current
-        // passwords count as failed sign-ins of the account.
+        // A stolen session must not be a way to guess the password: a current password
+        // counts as a sign-in attempt of the account, before it is verified, and is
+        // given back when it is right.
         let limit = throttle::account(config, &me.user.email);
         {
             let mut conn = db.conn().await?;
-            throttle::check(&mut conn, config, &[&limit], session::now()).await?;
+            throttle::take(&mut conn, config, &[&limit], session::now()).await?;
         }
         if !hasher.verify(current, stored).await?.matches {
-            {
-                let mut conn = db.conn().await?;
-                throttle::hit(&mut conn, config, &[&limit], session::now()).await?;
-            }
             let errors =
                 FieldErrors::from([("currentPassword", "That is not your current password.".into())]);
             return refused(mode, db, me, &csrf, config, refuse(errors)).await;
         }
+        let mut conn = db.conn().await?;
+        throttle::give_back(&mut conn, &limit).await?;
+    }
+    // The expensive check of the new password, off the async workers.
+    if let Err(e) = hasher.check_strength(new.strength_check(email.as_ref())).await? {
+        return refused(mode, db, me, &csrf, config, refuse(FieldErrors::from([("newPassword", e.0)]))).await;
     }
 
     let hash = hasher.hash(&new).await?;

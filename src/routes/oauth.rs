@@ -148,7 +148,7 @@ async fn signin(
     {
         let mut conn = db.conn().await?;
         let limit = throttle::ip(config, Action::OAuthStart, &client.ip);
-        throttle::admit(&mut conn, config, &limit, session::now()).await?;
+        throttle::take(&mut conn, config, &[&limit], session::now()).await?;
     }
     let link_user = session.0.map(|s| s.user.id.as_str());
     let default = if link_user.is_some() { "/account" } else { "/" };

@@ -118,9 +118,9 @@ impl CsrfProtected for CredentialsForm {
 ///
 /// 303 to `callbackUrl` on success (`200 {"url"}` for Auth.js's client). An unknown
 /// email and a wrong password get the same answer after the same work (a dummy argon2
-/// verification): 401 `CredentialsSignin`. Invalid fields: 422. CSRF: 403. Too many
-/// failures for the account or from the client's address: 429 before any password
-/// check (see [`throttle`]).
+/// verification, the same writes): 401 `CredentialsSignin`. Invalid fields: 422. CSRF:
+/// 403. Too many attempts for the account or from the client's address: 429 before any
+/// password check (see [`throttle`]).
 #[allow(clippy::too_many_arguments)]
 #[post("/callback/credentials", data = "<form>")]
 async fn credentials(
@@ -156,22 +156,22 @@ async fn credentials(
         return Ok(failure(Status::UnprocessableEntity, Some("Check the highlighted fields."), errors));
     };
 
-    // Throttled before any password is checked (the point is to stop guessing).
+    // Counted before any password is checked, atomically (the point is to stop
+    // guessing, in parallel too); a success gives the attempt back.
     let account_limit = throttle::account(config, email.as_str());
     let ip_limit = throttle::ip(config, Action::SignIn, &client.ip);
     let user = {
         let mut conn = db.conn().await?;
-        throttle::check(&mut conn, config, &[&account_limit, &ip_limit], session::now()).await?;
+        throttle::take(&mut conn, config, &[&ip_limit, &account_limit], session::now()).await?;
         users::find_credentials_by_email(&mut conn, email.as_str()).await?
     };
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let verified = hasher.verify(&password, stored).await?;
     let Some(user) = user.as_ref().filter(|_| verified.matches) else {
+        // The same statement whether or not the email is known, so the answer's timing
+        // does not say which.
         let mut conn = db.conn().await?;
-        throttle::hit(&mut conn, config, &[&account_limit, &ip_limit], session::now()).await?;
-        if let Some(user) = &user {
-            audit::record(&mut conn, &user.id, Event::SignInFailed, "", &client).await;
-        }
+        audit::record_for_email(&mut conn, email.as_str(), Event::SignInFailed, &client).await;
         return Ok(failure(
             Status::Unauthorized,
             Some("The email or password is not correct."),
@@ -189,6 +189,7 @@ async fn credentials(
         }
     }
     throttle::reset(&mut conn, &account_limit).await?;
+    throttle::give_back(&mut conn, &ip_limit).await?;
     session::start(&mut conn, jar, config, &user.id, &client).await?;
     audit::record(&mut conn, &user.id, Event::SignedIn, "password", &client).await;
     Ok(Reply::Redirect(callback.as_str().to_string()))

@@ -87,7 +87,9 @@ impl CsrfProtected for SignupForm {
 
 /// `POST /signup`: 303 to `callbackUrl`, signed in, on success; 422 with the form and
 /// its messages (never the password) for invalid fields or an email already taken,
-/// also when two sign-ups with one email race (the unique index decides).
+/// also when two sign-ups with one email race (the unique index decides); 429 past the
+/// per-IP limit, before any check. Order: CSRF, the throttle, the cheap checks, the
+/// taken email, then zxcvbn and argon2 on the hashing threads.
 #[allow(clippy::too_many_arguments)]
 #[post("/signup", data = "<form>")]
 async fn signup(
@@ -105,6 +107,16 @@ async fn signup(
     let raw_name = form.name.unwrap_or_default();
     let raw_email = form.email.unwrap_or_default();
 
+    // Every attempt, refused or not, counts against the client's address (account
+    // farming, probing which emails are taken, and floods of expensive checks), and is
+    // counted first: nothing below runs for a throttled client.
+    {
+        let mut conn = db.conn().await?;
+        let limit = throttle::ip(config, Action::SignUp, &client.ip);
+        throttle::take(&mut conn, config, &[&limit], session::now()).await?;
+    }
+
+    // The cheap checks.
     let mut errors = FieldErrors::new();
     let name = DisplayName::parse(&raw_name).map_err(|e| errors.insert("name", e.0)).ok();
     let email = Email::parse(&raw_email).map_err(|e| errors.insert("email", e.0)).ok();
@@ -129,17 +141,17 @@ async fn signup(
     };
     let taken = || FieldErrors::from([("email", EMAIL_TAKEN.to_string())]);
 
-    // A taken email is refused before spending a hash on it; the unique index still
-    // decides a race between two sign-ups that both pass this check. Every valid
-    // attempt counts against the client's address (account farming, and probing
-    // which emails are taken).
+    // A taken email is refused before spending zxcvbn or a hash on it; the unique index
+    // still decides a race between two sign-ups that both pass this check.
     {
         let mut conn = db.conn().await?;
-        let limit = throttle::ip(config, Action::SignUp, &client.ip);
-        throttle::admit(&mut conn, config, &limit, session::now()).await?;
         if users::find_credentials_by_email(&mut conn, email.as_str()).await?.is_some() {
             return Ok(failure(taken()));
         }
+    }
+    // The expensive checks, off the async workers.
+    if let Err(e) = hasher.check_strength(password.strength_check(Some(&email))).await? {
+        return Ok(failure(FieldErrors::from([("password", e.0)])));
     }
     let hash = hasher.hash(&password).await?;
     let mut conn = db.conn().await?;

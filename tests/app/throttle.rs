@@ -199,9 +199,14 @@ async fn an_unknown_email_and_a_wrong_password_get_the_same_answer() {
 
 #[rocket::async_test]
 async fn a_flood_of_sign_ins_is_bounded_while_signed_in_pages_keep_answering() {
-    // The production argon2 cost, so that each hash takes real time.
-    let app =
-        TestApp::with_env(&[("AUTH_ARGON2_MEMORY_KIB", "19456"), ("AUTH_ARGON2_ITERATIONS", "2")]).await;
+    // The production argon2 cost, so that each hash takes real time. Sign-ins in flight
+    // count against the account until they succeed: allow more than the flood.
+    let app = TestApp::with_env(&[
+        ("AUTH_ARGON2_MEMORY_KIB", "19456"),
+        ("AUTH_ARGON2_ITERATIONS", "2"),
+        ("AUTH_SIGNIN_MAX_FAILURES", "50"),
+    ])
+    .await;
     let email = app.signed_up_user().await;
     let done = AtomicUsize::new(0);
     const FLOOD: usize = 16;
@@ -252,4 +257,95 @@ async fn wrong_current_passwords_on_the_account_page_count_as_failed_sign_ins() 
     assert_throttled(&app.post_form("/account/password", &fields).await);
     let other = app.new_browser("Other");
     assert_throttled(&other.post_credentials(&app, &email, PASSWORD).await);
+}
+
+#[rocket::async_test]
+async fn forty_wrong_passwords_sent_at_once_get_exactly_the_allowed_five_checks() {
+    let app = TestApp::spawn().await;
+    let email = app.signed_up_user().await;
+    app.signout().await;
+    let browsers: Vec<Browser> = (0..40).map(|_| app.new_browser("parallel")).collect();
+    let tokens = rocket::futures::future::join_all(browsers.iter().map(|b| b.csrf_token(&app))).await;
+    let attempts = browsers.iter().zip(&tokens).map(|(b, token)| {
+        let fields = [("email", email.as_str()), ("password", WRONG), ("csrfToken", token.as_str())];
+        let (app, b) = (&app, b);
+        async move { b.post_form(app, "/api/auth/callback/credentials", &fields).await.status }
+    });
+    let statuses = rocket::futures::future::join_all(attempts).await;
+    let checked = statuses.iter().filter(|s| **s == Status::Unauthorized).count();
+    let refused = statuses.iter().filter(|s| **s == Status::TooManyRequests).count();
+    assert_eq!((checked, refused), (5, 35), "{statuses:?}");
+    assert_throttled(&app.post_credentials(&email, PASSWORD).await);
+}
+
+#[rocket::async_test]
+async fn a_successful_sign_in_takes_back_its_attempt() {
+    // Per-account limit 2, per-IP limit 8.
+    let app = TestApp::with_env(&[("AUTH_SIGNIN_MAX_FAILURES", "2")]).await;
+    let email = app.signed_up_user().await;
+    app.signout().await;
+    for _ in 0..10 {
+        app.post_credentials(&email, PASSWORD).await.assert_redirects_to("/");
+    }
+    let (hits,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(hits), 0) FROM throttle")
+        .fetch_all(app.pool())
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(hits, 1, "only the sign-up's own attempt is left");
+}
+
+#[rocket::async_test]
+async fn every_sign_up_attempt_counts_before_any_check_refused_or_not() {
+    // Per-IP sign-up limit: 4.
+    let app = TestApp::with_env(&[("AUTH_SIGNIN_MAX_FAILURES", "1")]).await;
+    for bad in ["not an address", "a@b@c", "<a@example.com>"] {
+        let token = app.csrf_token().await;
+        let res =
+            app.post_form("/signup", &[("email", bad), ("password", PASSWORD), ("csrfToken", &token)]).await;
+        assert_eq!(res.status, Status::UnprocessableEntity);
+    }
+    app.signup("", "fine@example.com", PASSWORD).await.assert_redirects_to("/");
+    assert_throttled(&app.new_browser("next").signup(&app, "", "next@example.com", PASSWORD).await);
+    assert_throttled(&app.new_browser("invalid").signup(&app, "", "still not one", PASSWORD).await);
+    assert_eq!(app.user_count().await, 1);
+}
+
+/// A password that costs zxcvbn hundreds of milliseconds even in its first 64
+/// characters: every character is a substitution for one or more letters.
+fn costly_password() -> String {
+    "4@8({[<3691!|70$5+%2".chars().cycle().take(200).collect()
+}
+
+#[rocket::async_test]
+async fn the_strength_check_runs_off_the_async_workers_and_after_the_cheap_checks() {
+    let app = TestApp::spawn().await;
+    let order = std::sync::Mutex::new(Vec::new());
+    let costly = costly_password();
+    // As many expensive sign-ups as there are hashing threads, to keep them all busy.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let browsers: Vec<Browser> = (0..threads).map(|_| app.new_browser("costly")).collect();
+    let heavy = browsers.iter().enumerate().map(|(i, b)| {
+        let (app, order, costly) = (&app, &order, &costly);
+        async move {
+            let res = b.signup(app, "", &format!("costly{i}@example.com"), costly).await;
+            order.lock().unwrap().push("costly");
+            res.status
+        }
+    });
+    let light = async {
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        // An invalid email with the same costly password: refused by the cheap checks,
+        // without waiting for a hashing thread.
+        let res = app.signup("", "not an address", &costly).await;
+        order.lock().unwrap().push("invalid");
+        assert_eq!(res.status, Status::UnprocessableEntity);
+        let health = app.get("/healthz").await;
+        order.lock().unwrap().push("healthz");
+        assert_eq!(health.status, Status::Ok);
+    };
+    let (statuses, ()) = rocket::tokio::join!(rocket::futures::future::join_all(heavy), light);
+    assert!(statuses.iter().all(|s| *s == Status::SeeOther), "{statuses:?}");
+    let order = order.into_inner().unwrap();
+    assert_eq!(&order[..2], ["invalid", "healthz"], "answered while zxcvbn ran elsewhere: {order:?}");
 }
