@@ -20,9 +20,10 @@ const PURPOSE: &str = "csrf-token";
 pub struct CsrfToken(pub String);
 
 impl CsrfToken {
-    /// The token of a valid cookie, if the request carries one.
+    /// The token of a valid cookie, if the request carries one (or this response
+    /// already set a new one).
     fn from_cookie(jar: &CookieJar<'_>, config: &AuthConfig) -> Option<String> {
-        let cookie = jar.get(config.csrf_cookie_name())?;
+        let cookie = jar.get_pending(config.csrf_cookie_name())?;
         let (token, mac) = cookie.value().split_once('|')?;
         let expected = hmac_hex(config.secret.expose(), PURPOSE, token);
         (is_token_shaped(token, TOKEN_LEN) && constant_time_eq(mac, &expected)).then(|| token.to_string())
@@ -33,6 +34,13 @@ impl CsrfToken {
         if let Some(token) = Self::from_cookie(jar, config) {
             return CsrfToken(token);
         }
+        Self::renew(jar, config)
+    }
+
+    /// A new token and its cookie, replacing the browser's: done when the browser signs
+    /// in, signs out or changes its password, so a token read before (on a shared
+    /// computer, by whoever used it last) is refused after.
+    pub fn renew(jar: &CookieJar<'_>, config: &AuthConfig) -> Self {
         let token = random_string(TOKEN_BYTES);
         let value = format!("{token}|{}", hmac_hex(config.secret.expose(), PURPOSE, &token));
         jar.add(

@@ -1,6 +1,7 @@
 //! The body of every state-changing POST, read from a form-encoded or a JSON body alike
 //! (Auth.js's field names), size-limited, and CSRF-checked before the handler runs: a
-//! handler that takes a [`Payload`] cannot forget the CSRF check.
+//! handler that takes a [`Payload`] cannot forget the CSRF check, nor the `Origin`
+//! check before it.
 
 use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::http::Status;
@@ -24,6 +25,16 @@ impl<'r, T: DeserializeOwned + CsrfProtected + Send + 'static> FromData<'r> for 
     type Error = String;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let config = req.rocket().state::<AuthConfig>().expect("AuthConfig is managed");
+        // A second layer behind the token: a browser names the page's origin on every
+        // POST, and one from another site (or an opaque `null` origin) is refused even
+        // with a valid token. Requests without `Origin` (older clients, scripts) rely
+        // on the token alone.
+        if let Some(origin) = req.headers().get_one("Origin") {
+            if origin != config.origin.origin().ascii_serialization() {
+                return data::Outcome::Error((Status::Forbidden, "cross-origin request".into()));
+            }
+        }
         let json = req.content_type().is_some_and(|ct| ct.is_json());
         let limit_name = if json { "json" } else { "form" };
         let limit = req.limits().get(limit_name).unwrap_or_else(|| 16.kibibytes());
@@ -42,7 +53,6 @@ impl<'r, T: DeserializeOwned + CsrfProtected + Send + 'static> FromData<'r> for 
             // The message names the field, never its value.
             Err(e) => return data::Outcome::Error((Status::BadRequest, e)),
         };
-        let config = req.rocket().state::<AuthConfig>().expect("AuthConfig is managed");
         match CsrfToken::verify(req.cookies(), config, value.csrf_token()) {
             Ok(()) => data::Outcome::Success(Payload(value)),
             Err(_) => data::Outcome::Error((Status::Forbidden, "CSRF token missing or invalid".into())),

@@ -10,6 +10,7 @@ use rocket::request::Request;
 use rocket::time::OffsetDateTime;
 
 use super::client::ClientInfo;
+use super::csrf::CsrfToken;
 use super::token::{constant_time_eq, is_token_shaped, random_string, sha256_hex};
 use crate::config::AuthConfig;
 use crate::db::users::{non_empty, User};
@@ -165,11 +166,12 @@ pub async fn start(
     )
     .await?;
     set_cookie(jar, config, format!("{id}.{secret}"), expires_at);
+    CsrfToken::renew(jar, config);
     Ok(())
 }
 
-/// Ends the session the browser holds, if it proves it (sign-out), and clears the
-/// cookie. Returns whether a session was ended.
+/// Ends the session the browser holds, if it proves it (sign-out), clears the cookie
+/// and renews the CSRF token. Returns whether a session was ended.
 pub async fn end_current(
     conn: &mut Executor,
     jar: &CookieJar<'_>,
@@ -183,5 +185,6 @@ pub async fn end_current(
         None => false,
     };
     clear_cookie(jar, config);
+    CsrfToken::renew(jar, config);
     Ok(ended)
 }

@@ -89,6 +89,7 @@ async fn revoke(
     audit::record(&mut conn, &me.0.user.id, event, "", &client).await;
     if current {
         session::clear_cookie(jar, config);
+        CsrfToken::renew(jar, config);
         return Ok(Reply::RedirectFlash {
             url: config.absolute("/signin"),
             kind: "success",

@@ -92,3 +92,74 @@ async fn json_clients_get_a_json_403() {
     assert_eq!(res.status, Status::Forbidden);
     assert_eq!(res.json()["error"], "MissingCSRF");
 }
+
+#[rocket::async_test]
+async fn a_token_read_before_sign_in_sign_out_or_a_password_change_is_refused_after_it() {
+    let app = TestApp::spawn().await;
+    let email = app.signed_up_user().await;
+    app.signout().await;
+
+    // Read before sign-in (by whoever used this computer last), then refused.
+    let before_signin = app.csrf_token().await;
+    app.post_credentials(&email, PASSWORD).await.assert_redirects_to("/");
+    let res = app.post_form("/account/name", &[("name", "Forged"), ("csrfToken", &before_signin)]).await;
+    assert_eq!(res.status, Status::Forbidden, "a token from before sign-in");
+    assert_ne!(app.csrf_token().await, before_signin, "a new token was issued");
+
+    // Read before a password change, then refused.
+    let before_change = app.csrf_token().await;
+    let fields = [
+        ("currentPassword", PASSWORD),
+        ("newPassword", "lantern orchard velvet compass"),
+        ("csrfToken", &before_change),
+    ];
+    app.post_form("/account/password", &fields).await.assert_redirects_to("/account");
+    let res = app.post_form("/account/name", &[("name", "Forged"), ("csrfToken", &before_change)]).await;
+    assert_eq!(res.status, Status::Forbidden, "a token from before the password change");
+
+    // Read before sign-out, then refused for the next sign-in.
+    let before_signout = app.csrf_token().await;
+    app.post_form("/api/auth/signout", &[("csrfToken", &before_signout)]).await;
+    let res = app
+        .post_form(
+            "/api/auth/callback/credentials",
+            &[
+                ("email", &email),
+                ("password", "lantern orchard velvet compass"),
+                ("csrfToken", &before_signout),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, Status::Forbidden, "a token from before sign-out");
+    let (name,): (String,) =
+        sqlx::query_as("SELECT name FROM users").fetch_all(app.pool()).await.unwrap().remove(0);
+    assert_eq!(name, "Ada Lovelace", "nothing was forged");
+}
+
+#[rocket::async_test]
+async fn a_post_from_another_origin_is_refused_even_with_a_valid_token() {
+    let app = TestApp::spawn().await;
+    app.signed_up_user().await;
+    for origin in ["https://evil.example", "http://localhost:8001", "https://localhost:8000", "null"] {
+        let token = app.csrf_token().await;
+        let req = app
+            .client
+            .post("/account/name")
+            .header(rocket::http::ContentType::Form)
+            .header(rocket::http::Header::new("Origin", origin))
+            .body(format!("name=Forged&csrfToken={token}"));
+        let res = app.browser.send(req).await;
+        assert_eq!(res.status, Status::Forbidden, "Origin: {origin}");
+    }
+    let token = app.csrf_token().await;
+    let req = app
+        .client
+        .post("/account/name")
+        .header(rocket::http::ContentType::Form)
+        .header(rocket::http::Header::new("Origin", "http://localhost:8000"))
+        .body(format!("name=Grace&csrfToken={token}"));
+    app.browser.send(req).await.assert_redirects_to("/account");
+    let (name,): (String,) =
+        sqlx::query_as("SELECT name FROM users").fetch_all(app.pool()).await.unwrap().remove(0);
+    assert_eq!(name, "Grace", "our own origin is accepted");
+}
