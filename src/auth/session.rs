@@ -26,6 +26,9 @@ const ID_LEN: usize = 22;
 const SECRET_BYTES: usize = 32;
 const SECRET_LEN: usize = 43;
 
+/// The sign-in method of a session signed in with a password.
+pub const PASSWORD_METHOD: &str = "password";
+
 /// The signed-in user's session, loaded once per request.
 #[derive(Debug, Clone)]
 pub struct CurrentSession {
@@ -34,6 +37,8 @@ pub struct CurrentSession {
     pub created_at: i64,
     pub expires_at: i64,
     pub last_active_at: i64,
+    /// How it was signed in: `password` or a provider's id.
+    pub method: String,
     pub user: User,
 }
 
@@ -111,6 +116,7 @@ pub async fn load(req: &Request<'_>) -> Result<Option<CurrentSession>, Error> {
         created_at: row.created_at,
         expires_at: row.expires_at,
         last_active_at: row.last_active_at,
+        method: row.method,
         user: User {
             id: row.user_id,
             name: non_empty(row.user_name),
@@ -137,14 +143,16 @@ pub async fn load(req: &Request<'_>) -> Result<Option<CurrentSession>, Error> {
     Ok(Some(session))
 }
 
-/// Starts a new session for `user_id` after a successful sign-in: a new row and a new
-/// token, always. A session the browser already had is ended first (one browser, one
-/// live session), and its token is never reused (no session fixation).
+/// Starts a new session for `user_id` after a successful sign-in with `method`
+/// (`password` or a provider's id): a new row and a new token, always, and a new CSRF
+/// token. A session the browser already had is ended first (one browser, one live
+/// session), and its token is never reused (no session fixation).
 pub async fn start(
     conn: &mut Executor,
     jar: &CookieJar<'_>,
     config: &AuthConfig,
     user_id: &str,
+    method: &str,
     client: &ClientInfo,
 ) -> Result<(), Error> {
     end_current(conn, jar, config).await?;
@@ -162,6 +170,7 @@ pub async fn start(
             expires_at,
             user_agent: &client.user_agent,
             ip: &client.ip,
+            method,
         },
     )
     .await?;

@@ -13,6 +13,7 @@ pub struct SessionWithUser {
     pub created_at: i64,
     pub expires_at: i64,
     pub last_active_at: i64,
+    pub method: String,
     pub user_id: String,
     pub user_name: String,
     pub user_email: String,
@@ -28,13 +29,15 @@ pub struct NewSession<'a> {
     pub expires_at: i64,
     pub user_agent: &'a str,
     pub ip: &'a str,
+    /// How the session was signed in: `password` or a provider's id.
+    pub method: &'a str,
 }
 
 pub async fn insert(conn: &mut Executor, s: &NewSession<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sessions \
-         (id, secret_hash, user_id, created_at, expires_at, last_active_at, user_agent, ip) \
-         VALUES ($1, $2, $3, $4, $5, $4, $6, $7)",
+         (id, secret_hash, user_id, created_at, expires_at, last_active_at, user_agent, ip, method) \
+         VALUES ($1, $2, $3, $4, $5, $4, $6, $7, $8)",
     )
     .bind(s.id)
     .bind(s.secret_hash)
@@ -43,6 +46,7 @@ pub async fn insert(conn: &mut Executor, s: &NewSession<'_>) -> Result<(), sqlx:
     .bind(s.expires_at)
     .bind(s.user_agent)
     .bind(s.ip)
+    .bind(s.method)
     .execute(conn)
     .await
     .map(|_| ())
@@ -51,7 +55,7 @@ pub async fn insert(conn: &mut Executor, s: &NewSession<'_>) -> Result<(), sqlx:
 /// The session check: one indexed query, by the public id (the primary key).
 pub async fn find_with_user(conn: &mut Executor, id: &str) -> Result<Option<SessionWithUser>, sqlx::Error> {
     sqlx::query_as::<_, SessionWithUser>(
-        "SELECT s.id, s.secret_hash, s.created_at, s.expires_at, s.last_active_at, \
+        "SELECT s.id, s.secret_hash, s.created_at, s.expires_at, s.last_active_at, s.method, \
                 u.id AS user_id, u.name AS user_name, u.email AS user_email, u.image AS user_image \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.id = $1",
@@ -127,6 +131,17 @@ pub async fn delete_for_user(conn: &mut Executor, user_id: &str, id: &str) -> Re
         .execute(conn)
         .await
         .map(|r| r.rows_affected() > 0)
+}
+
+/// Ends every session of the user that was signed in with `method` (a provider being
+/// unlinked). Returns how many.
+pub async fn delete_by_method(conn: &mut Executor, user_id: &str, method: &str) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND method = $2")
+        .bind(user_id)
+        .bind(method)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
 }
 
 /// Ends every session of the user but `keep` (the current one). Returns how many.

@@ -92,6 +92,8 @@ pub enum OAuthError {
     State,
     #[error("the callback carries no authorization code")]
     MissingCode,
+    #[error("the provider refused the authorization code: {0}")]
+    Refused(String),
     #[error("the provider did not answer in time: {0}")]
     Timeout(String),
     #[error("the provider's answer could not be used: {0}")]
@@ -236,9 +238,36 @@ pub(crate) fn authorize_url(
     Ok(url.to_string())
 }
 
+/// OAuth error codes that say the provider itself is failing (RFC 6749 5.2 and 4.1.2.1):
+/// answered as its outage, not as a refusal of this sign-in.
+const PROVIDER_FAULTS: &[&str] = &["server_error", "temporarily_unavailable"];
+
+/// A token endpoint's well-formed OAuth error: `{"error": "invalid_grant", …}` from a
+/// 400 (RFC 6749 5.2), or GitHub's, which arrives as HTTP 200.
+fn token_refusal(code: &str) -> OAuthError {
+    let code: String = code.chars().filter(|c| c.is_ascii_graphic()).take(100).collect();
+    if PROVIDER_FAULTS.contains(&code.as_str()) {
+        OAuthError::Provider(format!("token endpoint: {code}"))
+    } else {
+        OAuthError::Refused(code)
+    }
+}
+
+/// The `error` of a body that is an OAuth error response, if it is one.
+fn oauth_error_code(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct ErrorBody {
+        error: String,
+    }
+    serde_json::from_slice::<ErrorBody>(body).ok().map(|b| b.error).filter(|e| !e.is_empty())
+}
+
 /// Exchanges the authorization code for an access token, proving the flow with the
-/// PKCE verifier. A token error (including GitHub's, which arrive as HTTP 200 with an
-/// `error` field) is a failed sign-in, never a server error.
+/// PKCE verifier. A token error (`invalid_grant` for a code that was used, expired or
+/// injected from another flow and fails PKCE, GitHub's HTTP-200 errors) is the user's
+/// failed sign-in ([`OAuthError::Refused`]), never a server error; a body that is not
+/// the JSON it should be, a 5xx, a redirect, or `server_error` is the provider's fault
+/// ([`OAuthError::Provider`]).
 pub(crate) async fn exchange_code(
     oauth: &OAuth,
     provider: Provider,
@@ -257,8 +286,11 @@ pub(crate) async fn exchange_code(
     match result {
         Ok(token) => Ok(token.access_token().secret().clone()),
         Err(E::Request(e)) => Err(OAuthError::from_http("token endpoint", &e)),
-        Err(E::ServerResponse(e)) => Err(OAuthError::Provider(format!("token endpoint: {}", e.error()))),
-        Err(E::Parse(e, _)) => Err(OAuthError::Provider(format!("token endpoint: {e}"))),
+        Err(E::ServerResponse(e)) => Err(token_refusal(e.error().as_ref())),
+        Err(E::Parse(e, body)) => match oauth_error_code(&body) {
+            Some(code) => Err(token_refusal(&code)),
+            None => Err(OAuthError::Provider(format!("token endpoint: {e}"))),
+        },
         Err(E::Other(e)) => Err(OAuthError::Provider(format!("token endpoint: {e}"))),
     }
 }

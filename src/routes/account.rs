@@ -19,7 +19,7 @@ use crate::auth::form::{CallbackForm, CsrfProtected, Payload};
 use crate::auth::guards::SignedIn;
 use crate::auth::password::Hasher;
 use crate::auth::reply::{Reply, ReplyMode};
-use crate::auth::session::{self, CurrentSession};
+use crate::auth::session::{self, CurrentSession, PASSWORD_METHOD};
 use crate::auth::throttle;
 use crate::config::{AuthConfig, PASSWORD_MAX_LENGTH};
 use crate::db::{accounts, security_events, sessions, users, Db};
@@ -277,7 +277,11 @@ async fn password(
     let mut tx = conn.begin().await?;
     users::update_password_hash(&mut tx, &me.user.id, &hash, session::now()).await?;
     sessions::delete_all_for_user(&mut tx, &me.user.id).await?;
-    session::start(&mut tx, jar, config, &me.user.id, &client).await?;
+    // A change proved the current password; setting a first password proved nothing
+    // new, so the fresh session keeps the way this one was signed in (and dies with
+    // that provider if it is unlinked).
+    let method = if had_password { PASSWORD_METHOD } else { me.method.as_str() };
+    session::start(&mut tx, jar, config, &me.user.id, method, &client).await?;
     let event = if had_password { Event::PasswordChanged } else { Event::PasswordSet };
     audit::record(&mut tx, &me.user.id, event, "", &client).await;
     tx.commit().await?;
@@ -290,7 +294,9 @@ async fn password(
     Ok(Reply::RedirectFlash { url: config.absolute("/account"), kind: "success", message: message.into() })
 }
 
-/// `POST /account/unlink/<provider>` (`csrfToken`): disconnects the provider. Refused
+/// `POST /account/unlink/<provider>` (`csrfToken`): disconnects the provider and ends
+/// every session that was signed in through it (this browser's too, when it was: it is
+/// then sent to `/signin`). Refused
 /// with 409 while it is the user's last way to sign in (no password, no other
 /// provider); 404 when the provider is not linked. The user's row is locked for the
 /// check, so two unlinks at once cannot both leave the user with nothing.
@@ -304,6 +310,7 @@ async fn unlink(
     csrf: CsrfToken,
     config: &State<AuthConfig>,
     db: &State<Db>,
+    jar: &CookieJar<'_>,
     client: ClientInfo,
 ) -> Result<Reply> {
     let _ = form;
@@ -335,11 +342,29 @@ async fn unlink(
     if !accounts::delete_for_user(&mut tx, &me.user.id, provider.id()).await? {
         return Err(Error::NotFound);
     }
+    // The sessions signed in through it end with it, this one included if it was.
+    sessions::delete_by_method(&mut tx, &me.user.id, provider.id()).await?;
     audit::record(&mut tx, &me.user.id, Event::ProviderUnlinked, provider.name(), &client).await;
     tx.commit().await?;
+    let name = provider.name();
+    if me.method == provider.id() {
+        session::clear_cookie(jar, config);
+        CsrfToken::renew(jar, config);
+        return Ok(Reply::RedirectFlash {
+            url: config.absolute("/signin?callbackUrl=%2Faccount"),
+            kind: "success",
+            message: format!(
+                "{name} was disconnected, and every session signed in with it was signed out, this one too. \
+                 Sign in another way."
+            ),
+        });
+    }
     Ok(Reply::RedirectFlash {
         url: config.absolute("/account"),
         kind: "success",
-        message: format!("{} was disconnected. It can no longer be used to sign in.", provider.name()),
+        message: format!(
+            "{name} was disconnected. It can no longer be used to sign in, and the sessions signed in with it \
+             were signed out."
+        ),
     })
 }

@@ -27,6 +27,7 @@ pub fn mount(rocket: Rocket<Build>, config: &AuthConfig) -> Rocket<Build> {
         .mount("/", health::routes())
         .mount("/", sessions::routes())
         .mount("/", account::routes())
+        .mount("/", oauth::routes())
         .mount(base, signin::api_routes())
         .mount(base, oauth::api_routes())
         .mount(base, signout::routes())

@@ -1,6 +1,20 @@
-//! OAuth sign-in: `POST {base}/signin/<provider>` starts a flow, `GET
-//! {base}/callback/<provider>` finishes it. Both answer 404 for a provider that is not
-//! enabled. A failure shows a page that says what happened; it changes nothing.
+//! OAuth: `POST {base}/signin/<provider>` starts a **sign-in**, `POST
+//! /account/connect/<provider>` starts **connecting** the provider to the signed-in
+//! user, and `GET {base}/callback/<provider>` finishes either. All answer 404 for a
+//! provider that is not enabled.
+//!
+//! What a flow is for is decided when it starts and stored with it, server-side (the
+//! connecting user's id in the flow row), never inferred from the cookie the browser
+//! brings to the callback: a session planted in a victim's browser (cookie tossing
+//! from a sibling subdomain, a shared computer, login CSRF) must not turn the victim's
+//! "Sign in with Google" into linking the victim's Google account to the attacker.
+//!
+//! A provider's refusal (the person denied access, the token endpoint refused the
+//! code, no verified email, an account or email that belongs to someone else) is the
+//! user's failed sign-in: a redirect to `/signin?error=<Auth.js code>` (or back to
+//! `/account` for a connect) with a sentence saying what happened, as Auth.js does. A
+//! provider that is broken gets its page with `502`, one that does not answer in time
+//! `504`; a bad or replayed flow `400`. Nothing is changed by any of them.
 
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
@@ -11,7 +25,7 @@ use super::signin_error_url;
 use crate::auth::audit::{self, Event};
 use crate::auth::client::ClientInfo;
 use crate::auth::form::{CallbackForm, Payload};
-use crate::auth::guards::MaybeSignedIn;
+use crate::auth::guards::{MaybeSignedIn, SignedIn};
 use crate::auth::reply::{Reply, ReplyMode};
 use crate::auth::session;
 use crate::auth::throttle::{self, Action};
@@ -24,6 +38,12 @@ use crate::oauth::linking::{self, Outcome};
 use crate::oauth::{self, OAuth, OAuthError, Provider};
 use crate::views::ErrorPage;
 
+/// `/account/connect/<provider>`, mounted at `/`.
+pub fn routes() -> Vec<Route> {
+    routes![connect]
+}
+
+/// Sign-in and callback, mounted at the base path.
 pub fn api_routes() -> Vec<Route> {
     routes![signin, callback]
 }
@@ -33,29 +53,56 @@ fn enabled(id: &str, config: &AuthConfig) -> Result<Provider> {
     Provider::parse(id).filter(|p| p.credentials(config).is_some()).ok_or(Error::NotFound)
 }
 
-/// The page for a failed flow, and its Auth.js error code.
-fn failure_page(e: &OAuthError, starting: bool, signed_in: bool) -> ErrorPage {
+/// A provider's refusal: the Auth.js code and the sentence the user reads.
+fn refusal(e: &OAuthError, provider: Provider, connecting: bool) -> Option<(&'static str, String)> {
     const CALLBACK: &str = "OAuthCallbackError";
     const NOT_LINKED: &str = "OAuthAccountNotLinked";
-    let page = match e {
-        OAuthError::Denied => ErrorPage::new(
-            403,
+    let outcome = if connecting { "it was not connected" } else { "you were not signed in" };
+    let name = provider.name();
+    Some(match e {
+        OAuthError::Denied => {
+            (CALLBACK, format!("You did not grant access at {name}, so {outcome}. Nothing was changed."))
+        }
+        OAuthError::AuthorizationError(_) => {
+            (CALLBACK, format!("{name} reported an error, so {outcome}. Try again."))
+        }
+        OAuthError::Refused(_) => (
             CALLBACK,
-            "Access was not granted",
-            "You did not grant access at the provider, so you were not signed in. Nothing was changed.",
+            format!(
+                "{name} did not accept this sign-in (it may have expired or been used already), so {outcome}. \
+                 Try again."
+            ),
         ),
-        OAuthError::AuthorizationError(_) => ErrorPage::new(
-            400,
+        OAuthError::NoVerifiedEmail => (
             CALLBACK,
-            "Sign-in was not completed",
-            "The provider reported an error, so you were not signed in. Try again.",
+            format!(
+                "{name} did not share a verified email address, so {outcome}. Verify your email address there \
+                 (on GitHub, make a verified address your primary one), then try again."
+            ),
         ),
-        OAuthError::State | OAuthError::MissingCode => ErrorPage::new(
-            400,
-            CALLBACK,
-            "This sign-in has expired",
-            "The sign-in took too long, was already used, or was started in another browser. Start again.",
+        OAuthError::EmailTaken => (
+            NOT_LINKED,
+            "This email already belongs to an account. Sign in the way you did before, then connect this \
+             provider from your account page."
+                .to_string(),
         ),
+        OAuthError::AccountTaken => (
+            NOT_LINKED,
+            format!("This {name} account already belongs to another user here, so {outcome}."),
+        ),
+        OAuthError::AlreadyConnected => (
+            NOT_LINKED,
+            format!("You already connected a different {name} account. Disconnect it first."),
+        ),
+        _ => return None,
+    })
+}
+
+/// The page for a flow that failed on our side or the provider's: a bad or replayed
+/// flow, a provider that is broken or too slow.
+fn fault_page(e: &OAuthError, starting: bool) -> ErrorPage {
+    const CALLBACK: &str = "OAuthCallbackError";
+    match e {
         OAuthError::Timeout(_) if starting => ErrorPage::new(
             504,
             "OAuthSignin",
@@ -75,68 +122,110 @@ fn failure_page(e: &OAuthError, starting: bool, signed_in: bool) -> ErrorPage {
             "Sign-in was not completed",
             "The provider's answer could not be used, so you were not signed in. Try again later.",
         ),
-        OAuthError::NoVerifiedEmail => ErrorPage::new(
-            403,
+        OAuthError::LinkSessionLost => ErrorPage::new(
+            401,
+            "SessionRequired",
+            "Connecting was not completed",
+            "The account that started connecting this provider is no longer signed in here, so nothing was \
+             connected. Sign in and connect it again from your account page.",
+        ),
+        OAuthError::State | OAuthError::MissingCode => ErrorPage::new(
+            400,
             CALLBACK,
-            "No verified email",
-            "The provider did not share a verified email address. Verify your email address there (on GitHub, \
-             make a verified address your primary one), then try again.",
+            "This sign-in has expired",
+            "The sign-in took too long, was already used, or was started in another browser. Start again.",
         ),
-        OAuthError::AccountTaken => ErrorPage::new(
-            409,
-            NOT_LINKED,
-            "Linked to another account",
-            "This provider account already belongs to another user here, so it was not connected to yours.",
-        ),
-        OAuthError::AlreadyConnected => ErrorPage::new(
-            409,
-            NOT_LINKED,
-            "Another account is connected",
-            "You already connected a different account of this provider. Disconnect it first.",
-        ),
-        OAuthError::EmailTaken => ErrorPage::for_code(NOT_LINKED),
-        OAuthError::LinkSessionLost => ErrorPage::for_code("SessionRequired"),
-        OAuthError::Database(_) => ErrorPage::for_code("Default"),
-    };
-    if signed_in {
-        page.with_action("/account", "Back to your account")
-    } else {
-        page.with_action("/signin", "Back to sign in")
+        _ => ErrorPage::for_code("Default"),
     }
 }
 
-/// A failed flow: logged without secrets, answered with its page (a browser) or its
-/// Auth.js error code (a script). A database failure stays a server error.
-fn failure(
-    e: OAuthError,
+/// Where a failed flow goes, and what it was for.
+struct FailedFlow<'a> {
     provider: Provider,
     starting: bool,
+    /// The flow was a connect from the account page.
+    connecting: bool,
+    /// The browser holds a session (for the page's way back).
     signed_in: bool,
-    mode: ReplyMode,
-    config: &AuthConfig,
-    callback: &CallbackUrl,
-) -> Result<Reply> {
+    callback: &'a CallbackUrl,
+}
+
+/// A failed flow: logged without secrets, answered as [`refusal`] or [`fault_page`]
+/// say, in the client's format. A database failure stays a server error (503 or 500).
+fn failure(e: OAuthError, at: FailedFlow<'_>, mode: ReplyMode, config: &AuthConfig) -> Result<Reply> {
     if let OAuthError::Database(e) = e {
         return Err(Error::Database(e));
     }
-    log::warn!("{} sign-in failed: {e}", provider.name());
-    let page = failure_page(&e, starting, signed_in);
+    log::warn!("{} sign-in failed: {e}", at.provider.name());
+    if let Some((code, message)) = refusal(&e, at.provider, at.connecting) {
+        let url = if at.connecting {
+            config.absolute("/account")
+        } else {
+            signin_error_url(config, code, at.callback)
+        };
+        if mode.is_html() {
+            return Ok(Reply::RedirectFlash { url, kind: "error", message });
+        }
+        return Ok(Reply::Failed { status: Status::Forbidden, code, url });
+    }
+    let page = fault_page(&e, at.starting);
+    let page = if at.signed_in {
+        page.with_action("/account", "Back to your account")
+    } else {
+        page.with_action("/signin", "Back to sign in")
+    };
     let status = Status::from_code(page.status).unwrap_or(Status::BadRequest);
-    Ok(Reply::form_error(mode, status, page.code, signin_error_url(config, page.code, callback), || {
-        Template::render("error", &page)
-    }))
+    let url = signin_error_url(config, page.code, at.callback);
+    Ok(Reply::form_error(mode, status, page.code, url, || Template::render("error", &page)))
+}
+
+/// Starts a flow: throttled per client IP, then the provider's authorization URL with
+/// a new `state` and PKCE challenge, the flow saved with what it is for.
+#[allow(clippy::too_many_arguments)]
+async fn start(
+    provider: Provider,
+    connect_user: Option<&str>,
+    callback: CallbackUrl,
+    mode: ReplyMode,
+    config: &AuthConfig,
+    oauth: &OAuth,
+    db: &Db,
+    jar: &CookieJar<'_>,
+    client: &ClientInfo,
+) -> Result<Reply> {
+    {
+        let mut conn = db.conn().await?;
+        let limit = throttle::ip(config, Action::OAuthStart, &client.ip);
+        throttle::take(&mut conn, config, &[&limit], session::now()).await?;
+    }
+    let started = Started::new();
+    let url = match oauth::start_url(oauth, provider, config, &started).await {
+        Ok(url) => url,
+        Err(e) => {
+            let connecting = connect_user.is_some();
+            let at = FailedFlow {
+                provider,
+                starting: true,
+                connecting,
+                signed_in: connecting,
+                callback: &callback,
+            };
+            return failure(e, at, mode, config);
+        }
+    };
+    let mut conn = db.conn().await?;
+    flow::save(&mut conn, jar, config, provider, &started, &callback, connect_user).await?;
+    Ok(Reply::Redirect(url))
 }
 
 /// `POST {base}/signin/<provider>` (`csrfToken`, `callbackUrl`): 303 to the provider's
-/// authorization page (`200 {"url"}` for Auth.js's client). Started by a signed-in user,
-/// the flow connects the provider to them (rule 2) and returns to `/account` unless a
-/// `callbackUrl` says otherwise.
+/// authorization page (`200 {"url"}` for Auth.js's client). Always a sign-in, whatever
+/// session the browser holds: it never links (see the module's doc).
 #[allow(clippy::too_many_arguments)]
 #[post("/signin/<provider>", data = "<form>")]
 async fn signin(
     provider: &str,
     form: Payload<CallbackForm>,
-    session: MaybeSignedIn<'_>,
     mode: ReplyMode,
     config: &State<AuthConfig>,
     oauth: &State<OAuth>,
@@ -145,23 +234,31 @@ async fn signin(
     client: ClientInfo,
 ) -> Result<Reply> {
     let provider = enabled(provider, config)?;
-    {
-        let mut conn = db.conn().await?;
-        let limit = throttle::ip(config, Action::OAuthStart, &client.ip);
-        throttle::take(&mut conn, config, &[&limit], session::now()).await?;
-    }
-    let link_user = session.0.map(|s| s.user.id.as_str());
-    let default = if link_user.is_some() { "/account" } else { "/" };
-    let callback =
-        CallbackUrl::parse(Some(form.0.callback_url.as_deref().unwrap_or(default)), &config.origin);
-    let started = Started::new();
-    let url = match oauth::start_url(oauth, provider, config, &started).await {
-        Ok(url) => url,
-        Err(e) => return failure(e, provider, true, link_user.is_some(), mode, config, &callback),
-    };
-    let mut conn = db.conn().await?;
-    flow::save(&mut conn, jar, config, provider, &started, &callback, link_user).await?;
-    Ok(Reply::Redirect(url))
+    let callback = CallbackUrl::parse(form.0.callback_url.as_deref(), &config.origin);
+    start(provider, None, callback, mode, config, oauth, db, jar, &client).await
+}
+
+/// `POST /account/connect/<provider>` (`csrfToken`): starts connecting the provider to
+/// the signed-in user (linking rule 2); the flow comes back to `/account`. Signed out:
+/// 401 (the catcher answers). The user's id is stored with the flow, and the callback
+/// links only if that same user is still signed in in this browser.
+#[allow(clippy::too_many_arguments)]
+#[post("/account/connect/<provider>", data = "<form>")]
+async fn connect(
+    provider: &str,
+    me: SignedIn<'_>,
+    form: Payload<CallbackForm>,
+    mode: ReplyMode,
+    config: &State<AuthConfig>,
+    oauth: &State<OAuth>,
+    db: &State<Db>,
+    jar: &CookieJar<'_>,
+    client: ClientInfo,
+) -> Result<Reply> {
+    let provider = enabled(provider, config)?;
+    let raw = form.0.callback_url.as_deref().unwrap_or("/account");
+    let callback = CallbackUrl::parse(Some(raw), &config.origin);
+    start(provider, Some(&me.0.user.id), callback, mode, config, oauth, db, jar, &client).await
 }
 
 /// The provider's redirect back: Auth.js's parameters; others are ignored.
@@ -173,8 +270,11 @@ struct CallbackQuery {
 }
 
 /// `GET {base}/callback/<provider>`: checks the flow, exchanges the code (with the PKCE
-/// verifier), reads the profile, applies the linking rules, and for a sign-in starts a
-/// session exactly as password sign-in does; then 303 to the flow's `callbackUrl`.
+/// verifier), reads the profile and applies the linking rules. A sign-in flow starts a
+/// session exactly as password sign-in does (ending whatever session the browser had,
+/// whoever it belonged to); a connect links the account to the user who started it,
+/// and only while that user is the one signed in here. Then 303 to the flow's
+/// `callbackUrl`.
 #[allow(clippy::too_many_arguments)]
 #[get("/callback/<provider>?<q..>")]
 async fn callback(
@@ -192,7 +292,6 @@ async fn callback(
     let provider = enabled(provider, config)?;
     let signed_in = session.0.is_some();
     let root = CallbackUrl::root(&config.origin);
-    let fail = |e, callback: &CallbackUrl| failure(e, provider, false, signed_in, mode, config, callback);
 
     let taken = {
         let mut conn = db.conn().await?;
@@ -200,7 +299,15 @@ async fn callback(
     };
     let flow = match taken {
         Ok(flow) => flow,
-        Err(e) => return fail(e, &root),
+        Err(e) => {
+            let at = FailedFlow { provider, starting: false, connecting: false, signed_in, callback: &root };
+            return failure(e, at, mode, config);
+        }
+    };
+    let connecting = flow.link_user_id.is_some();
+    let fail = |e| {
+        let at = FailedFlow { provider, starting: false, connecting, signed_in, callback: &flow.callback };
+        failure(e, at, mode, config)
     };
     if let Some(error) = q.error {
         let e = if error == "access_denied" {
@@ -208,31 +315,32 @@ async fn callback(
         } else {
             OAuthError::AuthorizationError(error.chars().filter(|c| !c.is_control()).take(100).collect())
         };
-        return fail(e, &flow.callback);
+        return fail(e);
     }
     let Some(code) = q.code.filter(|c| !c.is_empty() && c.len() <= 2048 && !has_control_chars(c)) else {
-        return fail(OAuthError::MissingCode, &flow.callback);
+        return fail(OAuthError::MissingCode);
     };
-    // A connect must finish in the session that started it.
+    // A connect must finish where the user who started it is still signed in: a
+    // browser where someone else has since signed in links nothing to them.
     if let Some(link_user) = &flow.link_user_id {
         if session.0.map(|s| &s.user.id) != Some(link_user) {
-            return fail(OAuthError::LinkSessionLost, &flow.callback);
+            return fail(OAuthError::LinkSessionLost);
         }
     }
 
     let profile = match oauth::fetch_profile(oauth, provider, config, &code, &flow.pkce_verifier).await {
         Ok(profile) => profile,
-        Err(e) => return fail(e, &flow.callback),
+        Err(e) => return fail(e),
     };
     let mut conn = db.conn().await?;
     let outcome = match linking::resolve(&mut conn, &profile, flow.link_user_id.as_deref()).await {
         Ok(outcome) => outcome,
-        Err(e) => return fail(e, &flow.callback),
+        Err(e) => return fail(e),
     };
     let url = flow.callback.as_str().to_string();
     Ok(match outcome {
         Outcome::SignIn { user_id, created } => {
-            session::start(&mut conn, jar, config, &user_id, &client).await?;
+            session::start(&mut conn, jar, config, &user_id, provider.id(), &client).await?;
             let event = if created { Event::SignedUp } else { Event::SignedIn };
             audit::record(&mut conn, &user_id, event, provider.name(), &client).await;
             Reply::Redirect(url)

@@ -15,7 +15,7 @@ use crate::auth::form::{CsrfProtected, Payload};
 use crate::auth::guards::MaybeSignedIn;
 use crate::auth::password::Hasher;
 use crate::auth::reply::{Reply, ReplyMode};
-use crate::auth::session;
+use crate::auth::session::{self, PASSWORD_METHOD};
 use crate::auth::throttle::{self, Action};
 use crate::config::AuthConfig;
 use crate::db::{users, Db};
@@ -84,10 +84,13 @@ fn page(
     flash: Option<FlashMessage<'_>>,
 ) -> Template {
     let callback = CallbackUrl::parse(q.callback_url.as_deref(), &config.origin);
-    // Only known codes are shown, never the raw parameter.
+    // Only known codes are shown, never the raw parameter; a flash message that says
+    // more about this failure (an OAuth refusal) is shown instead of the code's.
+    let explained = flash.as_ref().is_some_and(|f| f.kind() == "error");
     let error = q
         .error
         .as_deref()
+        .filter(|_| !explained)
         .map(ErrorPage::for_code)
         .filter(|p| p.code != "Default")
         .map(|p| p.message.to_string());
@@ -190,7 +193,7 @@ async fn credentials(
     }
     throttle::reset(&mut conn, &account_limit).await?;
     throttle::give_back(&mut conn, &ip_limit).await?;
-    session::start(&mut conn, jar, config, &user.id, &client).await?;
+    session::start(&mut conn, jar, config, &user.id, PASSWORD_METHOD, &client).await?;
     audit::record(&mut conn, &user.id, Event::SignedIn, "password", &client).await;
     Ok(Reply::Redirect(callback.as_str().to_string()))
 }

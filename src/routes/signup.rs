@@ -15,7 +15,7 @@ use crate::auth::form::{CsrfProtected, Payload};
 use crate::auth::guards::MaybeSignedIn;
 use crate::auth::password::Hasher;
 use crate::auth::reply::{Reply, ReplyMode};
-use crate::auth::session;
+use crate::auth::session::{self, PASSWORD_METHOD};
 use crate::auth::throttle::{self, Action};
 use crate::config::{AuthConfig, PASSWORD_MAX_LENGTH};
 use crate::db::{self, users, Db};
@@ -170,7 +170,7 @@ async fn signup(
         Err(e) if db::is_unique_violation(&e) => return Ok(failure(taken())),
         Err(e) => return Err(e.into()),
     }
-    session::start(&mut conn, jar, config, &id, &client).await?;
+    session::start(&mut conn, jar, config, &id, PASSWORD_METHOD, &client).await?;
     audit::record(&mut conn, &id, Event::SignedUp, "password", &client).await;
     Ok(Reply::RedirectFlash {
         url: callback.as_str().to_string(),

@@ -215,6 +215,20 @@ fn assert_failure(res: &Resp, status: Status, text: &str) {
     assert!(res.body.contains(text), "the page says {text:?}: {}", res.body);
 }
 
+/// Expects a provider's refusal: the user's failed sign-in, a 303 to
+/// `/signin?error=<code>` as Auth.js answers, where the page says `text`.
+async fn assert_refused(app: &TestApp, res: &Resp, code: &str, text: &str) {
+    assert_eq!(res.status, Status::SeeOther, "a redirect, not a page: {}", res.body);
+    let location = res.location().unwrap();
+    assert!(
+        location.starts_with(&format!("http://localhost:8000/signin?error={code}")),
+        "redirected to {location}"
+    );
+    let page = app.browser.follow(app, location).await;
+    assert_eq!(page.status, Status::Ok);
+    assert!(page.body.contains(text), "the sign-in page says {text:?}: {}", page.body);
+}
+
 async fn nothing_changed(app: &TestApp) {
     assert_eq!(app.user_count().await, 0, "no user was created");
     assert_eq!(account_count(app).await, 0, "no account was linked");
@@ -227,8 +241,7 @@ async fn access_denied_at_the_provider_says_access_was_not_granted() {
     let (double, app) = setup().await;
     double.set(|s| s.deny = true);
     let res = app.browser.oauth_signin(&app, &double, "google").await;
-    assert_failure(&res, Status::Forbidden, "Access was not granted");
-    assert!(res.body.contains("OAuthCallbackError") || res.body.contains("not granted"));
+    assert_refused(&app, &res, "OAuthCallbackError", "You did not grant access at Google").await;
     nothing_changed(&app).await;
     assert_eq!(flow_count(&app).await, 0);
 }
@@ -328,8 +341,58 @@ async fn a_github_token_error_sent_with_http_200_is_a_failed_sign_in() {
     let (double, app) = setup().await;
     double.set(|s| s.token_error_200 = true);
     let res = app.browser.oauth_signin(&app, &double, "github").await;
-    assert_failure(&res, Status::BadGateway, "OAuthCallbackError");
+    assert_refused(&app, &res, "OAuthCallbackError", "GitHub did not accept this sign-in").await;
     nothing_changed(&app).await;
+}
+
+#[rocket::async_test]
+async fn a_code_injected_from_another_flow_fails_pkce_and_is_a_failed_sign_in() {
+    let (double, app) = setup().await;
+    // The attacker's own flow gives them a code for their account...
+    let attacker = app.new_browser("Attacker");
+    let theirs = attacker.oauth_start(&app, "google", None).await;
+    let their_code = query(&double.authorize(theirs.location().unwrap()).await)["code"].clone();
+    // ...which they inject into the victim's callback, with the victim's state.
+    let mine = app.browser.oauth_start(&app, "google", None).await;
+    let back = double.authorize(mine.location().unwrap()).await;
+    let state = query(&back)["state"].clone();
+    let res = app.get(&format!("/api/auth/callback/google?code={their_code}&state={state}")).await;
+    // The provider refuses: the PKCE verifier is the victim's flow's, not the code's.
+    assert_refused(&app, &res, "OAuthCallbackError", "Google did not accept this sign-in").await;
+    nothing_changed(&app).await;
+}
+
+#[rocket::async_test]
+async fn a_token_endpoint_that_is_down_redirects_or_names_its_own_outage_is_a_502_page() {
+    let (double, app) = setup().await;
+    for (what, set) in [
+        (
+            "a 503 with the provider's own error",
+            (|s: &mut crate::common::providers::Switches| s.token_server_error = true) as fn(&mut _),
+        ),
+        ("a redirect", |s| s.token_redirect = true),
+    ] {
+        double.set(|s| {
+            s.token_server_error = false;
+            s.token_redirect = false;
+        });
+        double.set(set);
+        for provider in ["google", "github"] {
+            let res = app.browser.oauth_signin(&app, &double, provider).await;
+            assert_eq!(res.status, Status::BadGateway, "{what} at {provider}: {}", res.body);
+            assert!(res.body.contains("answer could not be used"), "{what}: the page says so");
+        }
+    }
+    nothing_changed(&app).await;
+}
+
+#[rocket::async_test]
+async fn a_discovery_document_that_names_another_issuer_is_a_502_page() {
+    let (double, app) = setup().await;
+    double.set(|s| s.discovery_wrong_issuer = true);
+    let res = app.browser.oauth_start(&app, "google", None).await;
+    assert_failure(&res, Status::BadGateway, "could not be started");
+    assert_eq!(flow_count(&app).await, 0);
 }
 
 #[rocket::async_test]
@@ -371,34 +434,23 @@ async fn discovery_that_fails_is_a_clear_page_and_is_retried_later() {
 #[rocket::async_test]
 async fn a_profile_without_a_verified_email_creates_no_user() {
     let (double, app) = setup().await;
+    let refused = "did not share a verified email address";
     double.set(|s| s.google_user.email_verified = false);
-    assert_failure(
-        &app.browser.oauth_signin(&app, &double, "google").await,
-        Status::Forbidden,
-        "No verified email",
-    );
+    let res = app.browser.oauth_signin(&app, &double, "google").await;
+    assert_refused(&app, &res, "OAuthCallbackError", refused).await;
     double.set(|s| s.google_user.email = None);
-    assert_failure(
-        &app.browser.oauth_signin(&app, &double, "google").await,
-        Status::Forbidden,
-        "No verified email",
-    );
+    let res = app.browser.oauth_signin(&app, &double, "google").await;
+    assert_refused(&app, &res, "OAuthCallbackError", refused).await;
     // GitHub: a verified address that is not the primary one does not count.
     double.set(|s| {
         s.github_user.emails =
             vec![("primary@x.example".into(), true, false), ("second@x.example".into(), false, true)]
     });
-    assert_failure(
-        &app.browser.oauth_signin(&app, &double, "github").await,
-        Status::Forbidden,
-        "No verified email",
-    );
+    let res = app.browser.oauth_signin(&app, &double, "github").await;
+    assert_refused(&app, &res, "OAuthCallbackError", refused).await;
     double.set(|s| s.github_user.emails = vec![]);
-    assert_failure(
-        &app.browser.oauth_signin(&app, &double, "github").await,
-        Status::Forbidden,
-        "No verified email",
-    );
+    let res = app.browser.oauth_signin(&app, &double, "github").await;
+    assert_refused(&app, &res, "OAuthCallbackError", refused).await;
     nothing_changed(&app).await;
 }
 
@@ -408,8 +460,8 @@ async fn an_email_that_belongs_to_an_existing_user_is_not_linked_silently() {
     let owner = app.new_browser("Owner");
     owner.signup(&app, "Grace", "Grace@Gmail.example", PASSWORD).await;
     let res = app.browser.oauth_signin(&app, &double, "google").await;
-    assert_failure(&res, Status::Conflict, "Sign in the way you did before, then connect this provider");
-    assert!(res.body.contains("OAuthAccountNotLinked") || res.body.contains("Account not linked"));
+    let sentence = "Sign in the way you did before, then connect this provider";
+    assert_refused(&app, &res, "OAuthAccountNotLinked", sentence).await;
     assert_eq!(app.user_count().await, 1);
     assert_eq!(account_count(&app).await, 0);
     assert!(app.session_json().await.is_null());
@@ -423,7 +475,7 @@ async fn a_signed_in_user_connects_a_provider_from_the_account_page() {
     let page = app.get("/account").await.body;
     assert!(page.contains("Connect Google") && page.contains("Connect GitHub"));
 
-    let res = app.browser.oauth_signin(&app, &double, "github").await;
+    let res = app.browser.oauth_connect(&app, &double, "github").await;
     res.assert_redirects_to("/account");
     // The message must survive a redirect chain that began at the provider's site.
     let flash = res.set_cookie("_flash").expect("a flash message");
@@ -449,9 +501,11 @@ async fn connecting_an_account_that_belongs_to_someone_else_is_refused() {
     let other = app.new_browser("Other");
     other.oauth_signin(&app, &double, "github").await.assert_redirects_to("/");
     app.signed_up_user().await;
-    let res = app.browser.oauth_signin(&app, &double, "github").await;
-    assert_failure(&res, Status::Conflict, "belongs to another user");
-    assert!(res.body.contains("href=\"/account\""), "the way back is to the account page");
+    let res = app.browser.oauth_connect(&app, &double, "github").await;
+    res.assert_redirects_to("/account");
+    let page = app.get("/account").await;
+    assert!(page.body.contains("already belongs to another user"), "{}", page.body);
+    assert!(page.body.contains("alert-error"));
     assert_eq!(account_count(&app).await, 1);
     assert!(app.session_json().await.is_object(), "the user stays signed in");
 }
@@ -460,8 +514,8 @@ async fn connecting_an_account_that_belongs_to_someone_else_is_refused() {
 async fn connecting_the_same_account_twice_says_so() {
     let (double, app) = setup().await;
     app.signed_up_user().await;
-    app.browser.oauth_signin(&app, &double, "google").await.assert_redirects_to("/account");
-    app.browser.oauth_signin(&app, &double, "google").await.assert_redirects_to("/account");
+    app.browser.oauth_connect(&app, &double, "google").await.assert_redirects_to("/account");
+    app.browser.oauth_connect(&app, &double, "google").await.assert_redirects_to("/account");
     assert!(app.get("/account").await.body.contains("already connected"));
     assert_eq!(account_count(&app).await, 1);
 }
@@ -470,12 +524,81 @@ async fn connecting_the_same_account_twice_says_so() {
 async fn a_connect_that_comes_back_to_another_session_is_refused() {
     let (double, app) = setup().await;
     app.signed_up_user().await;
-    let start = app.browser.oauth_start(&app, "github", None).await;
+    let start = app.browser.oauth_connect_start(&app, "github").await;
     let back = double.authorize(start.location().unwrap()).await;
     app.signout().await;
     let res = app.browser.follow(&app, &back).await;
-    assert_eq!(res.status, Status::Unauthorized);
+    assert_failure(&res, Status::Unauthorized, "no longer signed in here");
     assert_eq!(account_count(&app).await, 0);
+}
+
+#[rocket::async_test]
+async fn a_connect_started_by_one_user_links_nothing_to_another_who_signed_in_since() {
+    let (double, app) = setup().await;
+    let a = app.signed_up_user().await;
+    let start = app.browser.oauth_connect_start(&app, "github").await;
+    let back = double.authorize(start.location().unwrap()).await;
+    // B signs in in the same browser before the provider sends it back.
+    app.signout().await;
+    let b = format!("b-{a}");
+    app.signup("B", &b, PASSWORD).await.assert_redirects_to("/");
+    let res = app.browser.follow(&app, &back).await;
+    assert_failure(&res, Status::Unauthorized, "no longer signed in here");
+    assert_eq!(account_count(&app).await, 0, "nothing linked to B (nor to A)");
+    assert_eq!(app.session_json().await["user"]["email"], b.as_str(), "B's session is untouched");
+}
+
+#[rocket::async_test]
+async fn connecting_needs_a_session_csrf_and_an_enabled_provider() {
+    let (double, app) = setup().await;
+    let _ = &double;
+    assert_eq!(app.browser.oauth_connect_start(&app, "github").await.status, Status::Unauthorized);
+    app.signed_up_user().await;
+    assert_eq!(app.post_form("/account/connect/github", &[]).await.status, Status::Forbidden);
+    assert_eq!(app.browser.oauth_connect_start(&app, "facebook").await.status, Status::NotFound);
+    assert_eq!(flow_count(&app).await, 0);
+}
+
+/// An attacker's session planted in the victim's browser (cookie tossing from a
+/// sibling subdomain, a shared computer, login CSRF), then the victim signs in with
+/// their provider: the victim gets their own account, and the attacker gets nothing.
+async fn a_planted_session_does_not_capture(provider: &str, victim_email: &str) {
+    let (double, app) = setup().await;
+    let attacker = app.new_browser("Attacker");
+    let attacker_email = "mallory@example.com";
+    attacker.signup(&app, "Mallory", attacker_email, PASSWORD).await.assert_redirects_to("/");
+    let planted = attacker.session_token().unwrap();
+    app.browser.set_cookie("authjs.session-token", &planted);
+    assert_eq!(app.session_json().await["user"]["email"], attacker_email, "the plant works");
+
+    let res = app.browser.oauth_signin(&app, &double, provider).await;
+    res.assert_redirects_to("/");
+    assert_eq!(app.session_json().await["user"]["email"], victim_email, "signed in as the victim");
+    let linked_to_attacker = app
+        .count(
+            "SELECT COUNT(*) FROM accounts a JOIN users u ON u.id = a.user_id WHERE u.email = $1",
+            attacker_email,
+        )
+        .await;
+    assert_eq!(linked_to_attacker, 0, "the victim's {provider} account is not the attacker's");
+    assert_eq!(app.user_count().await, 2, "the victim got an account of their own");
+    // The planted session ended; the attacker's own browser lost it too.
+    assert!(attacker.session_json(&app).await.is_null());
+    let fresh = app.new_browser("Mallory later");
+    fresh.post_credentials(&app, attacker_email, PASSWORD).await.assert_redirects_to("/");
+    let provider_signin = app.new_browser("Mallory tries the provider");
+    provider_signin.oauth_signin(&app, &double, provider).await.assert_redirects_to("/");
+    assert_eq!(provider_signin.session_json(&app).await["user"]["email"], victim_email);
+}
+
+#[rocket::async_test]
+async fn a_planted_session_does_not_capture_the_victims_google_sign_in() {
+    a_planted_session_does_not_capture("google", "grace@gmail.example").await;
+}
+
+#[rocket::async_test]
+async fn a_planted_session_does_not_capture_the_victims_github_sign_in() {
+    a_planted_session_does_not_capture("github", "octocat@github.example").await;
 }
 
 async fn unlink(app: &TestApp, provider: &str) -> Resp {
@@ -496,9 +619,11 @@ async fn unlinking_is_refused_while_it_is_the_last_way_to_sign_in() {
     assert_eq!(account_count(&app).await, 1);
 
     // With a second provider, either may go, but not both.
-    app.browser.oauth_signin(&app, &double, "github").await.assert_redirects_to("/account");
-    unlink(&app, "google").await.assert_redirects_to("/account");
-    assert!(app.get("/account").await.body.contains("Google was disconnected."));
+    app.browser.oauth_connect(&app, &double, "github").await.assert_redirects_to("/account");
+    // This session was signed in with Google: it ends with the link.
+    unlink(&app, "google").await.assert_redirects_to("/signin?callbackUrl=%2Faccount");
+    assert!(app.get("/signin").await.body.contains("Google was disconnected"));
+    app.browser.oauth_signin(&app, &double, "github").await.assert_redirects_to("/");
     assert_eq!(unlink(&app, "github").await.status, Status::Conflict);
     assert_eq!(account_count(&app).await, 1);
 }
@@ -512,7 +637,11 @@ async fn a_provider_user_sets_a_password_and_can_then_unlink() {
         .post_form("/account/password", &[("newPassword", "a long enough passphrase"), ("csrfToken", &token)])
         .await;
     res.assert_redirects_to("/account");
-    unlink(&app, "github").await.assert_redirects_to("/account");
+    // This browser's session was signed in with GitHub (setting a first password
+    // proves nothing new), so it ends with GitHub's link.
+    unlink(&app, "github").await.assert_redirects_to("/signin?callbackUrl=%2Faccount");
+    assert!(app.session_json().await.is_null());
+    assert!(app.get("/signin").await.body.contains("this one too"));
     assert_eq!(account_count(&app).await, 0);
     let fresh = app.new_browser("Fresh");
     let res = fresh.post_credentials(&app, "octocat@github.example", "a long enough passphrase").await;
@@ -523,7 +652,7 @@ async fn a_provider_user_sets_a_password_and_can_then_unlink() {
 async fn unlink_needs_csrf_a_session_and_a_linked_provider() {
     let (double, app) = setup().await;
     app.browser.oauth_signin(&app, &double, "google").await;
-    app.browser.oauth_signin(&app, &double, "github").await;
+    app.browser.oauth_connect(&app, &double, "github").await;
     assert_eq!(app.post_form("/account/unlink/google", &[]).await.status, Status::Forbidden);
     assert_eq!(unlink(&app, "facebook").await.status, Status::NotFound);
     let other = app.new_browser("Other");
@@ -535,4 +664,24 @@ async fn unlink_needs_csrf_a_session_and_a_linked_provider() {
     app.signout().await;
     assert_eq!(unlink(&app, "google").await.status, Status::Unauthorized);
     assert_eq!(account_count(&app).await, 2);
+}
+
+#[rocket::async_test]
+async fn unlinking_a_provider_ends_the_sessions_signed_in_through_it() {
+    let (double, app) = setup().await;
+    let email = app.signed_up_user().await;
+    app.browser.oauth_connect(&app, &double, "github").await.assert_redirects_to("/account");
+    // Another browser signs in with GitHub, a third with the password.
+    let laptop = app.new_browser("Laptop");
+    laptop.oauth_signin(&app, &double, "github").await.assert_redirects_to("/");
+    let phone = app.new_browser("Phone");
+    phone.post_credentials(&app, &email, PASSWORD).await.assert_redirects_to("/");
+    assert_eq!(laptop.session_json(&app).await["user"]["email"], email.as_str());
+
+    unlink(&app, "github").await.assert_redirects_to("/account");
+    assert!(laptop.session_json(&app).await.is_null(), "the GitHub session ended");
+    assert_eq!(phone.session_json(&app).await["user"]["email"], email.as_str(), "the password one did not");
+    assert_eq!(app.session_json().await["user"]["email"], email.as_str(), "nor this one");
+    assert_eq!(app.session_count().await, 2);
+    assert!(app.get("/account").await.body.contains("sessions signed in with it were signed out"));
 }

@@ -31,7 +31,7 @@ async fn every_security_event_is_logged_with_time_ip_and_device_and_shown_on_the
     let id = phone.session_token().unwrap().split('.').next().unwrap().to_string();
     let token = app.csrf_token().await;
     app.post_form(&format!("/sessions/{id}/revoke"), &[("csrfToken", &token)]).await;
-    app.browser.oauth_signin(&app, &double, "github").await.assert_redirects_to("/account");
+    app.browser.oauth_connect(&app, &double, "github").await.assert_redirects_to("/account");
     let token = app.csrf_token().await;
     app.post_form("/account/unlink/github", &[("csrfToken", &token)]).await;
     let token = app.csrf_token().await;

@@ -279,7 +279,7 @@ async fn the_main_flows_work_in_chromium() {
 
     // Connect GitHub from the account page (through the provider's consent page),
     // then disconnect it.
-    laptop.find("form[action='/api/auth/signin/github'] button").await.click().await;
+    laptop.find("form[action='/account/connect/github'] button").await.click().await;
     wait_for_url(&laptop, "at GitHub's consent page", |u| u.starts_with(&provider_site)).await;
     assert_text(&laptop, "Allow the app").await;
     shots.take(&laptop, "provider-consent").await;

@@ -433,6 +433,21 @@ impl Browser {
         self.post_form(app, &format!("/api/auth/signin/{provider}"), &fields).await
     }
 
+    /// `POST /account/connect/<provider>`, as the Connect buttons on /account do.
+    pub async fn oauth_connect_start(&self, app: &TestApp, provider: &str) -> Resp {
+        let token = self.csrf_token(app).await;
+        self.post_form(app, &format!("/account/connect/{provider}"), &[("csrfToken", &token)]).await
+    }
+
+    /// A whole connect round trip from /account: the button, consent at the provider
+    /// double, and the callback. Returns the callback's response.
+    pub async fn oauth_connect(&self, app: &TestApp, double: &providers::Double, provider: &str) -> Resp {
+        let start = self.oauth_connect_start(app, provider).await;
+        assert_eq!(start.status, Status::SeeOther, "the connect did not start: {}", start.body);
+        let back = double.authorize(start.location().unwrap()).await;
+        self.follow(app, &back).await
+    }
+
     /// GETs a URL on the app's origin (absolute or relative) with this browser.
     pub async fn follow(&self, app: &TestApp, url: &str) -> Resp {
         let path = url.strip_prefix(ORIGIN).unwrap_or(url);

@@ -71,12 +71,19 @@ pub struct Switches {
     pub token_invalid_json: bool,
     /// Token endpoints refuse the code as GitHub does: HTTP 200 with an `error` field.
     pub token_error_200: bool,
+    /// Token endpoints answer 503 with a well-formed OAuth error of the provider's own
+    /// (`temporarily_unavailable`): its outage, not a refusal.
+    pub token_server_error: bool,
+    /// Token endpoints answer with a redirect (302) instead of a token.
+    pub token_redirect: bool,
     /// Token endpoints wait this long before answering.
     pub token_delay: Option<Duration>,
     /// Profile endpoints (userinfo, /user) answer 500.
     pub profile_500: bool,
     /// Google's discovery document is unavailable.
     pub discovery_500: bool,
+    /// Google's discovery document names another issuer than the one it is fetched from.
+    pub discovery_wrong_issuer: bool,
     /// Authorize shows a consent page (Allow / Deny links) instead of answering at once,
     /// as the real providers do for a person in a browser.
     pub consent_page: bool,
@@ -132,9 +139,12 @@ impl Double {
             token_500: false,
             token_invalid_json: false,
             token_error_200: false,
+            token_server_error: false,
+            token_redirect: false,
             token_delay: None,
             profile_500: false,
             discovery_500: false,
+            discovery_wrong_issuer: false,
             consent_page: false,
         }));
         let store = Arc::new(Mutex::new(Store::default()));
@@ -367,10 +377,16 @@ async fn token(
     if let Some(delay) = delay {
         rocket::tokio::time::sleep(delay).await;
     }
-    let (token_500, invalid_json, error_200) = {
+    let (token_500, invalid_json, error_200, server_error, redirect) = {
         let s = shared.switches.lock().unwrap();
-        (s.token_500, s.token_invalid_json, s.token_error_200)
+        (s.token_500, s.token_invalid_json, s.token_error_200, s.token_server_error, s.token_redirect)
     };
+    if server_error {
+        return json(Status::ServiceUnavailable, json!({ "error": "temporarily_unavailable" }));
+    }
+    if redirect {
+        return (Status::Found, (ContentType::HTML, String::new()));
+    }
     if token_500 {
         return (Status::InternalServerError, (ContentType::HTML, "<h1>Internal Server Error</h1>".into()));
     }
@@ -441,8 +457,13 @@ fn discovery(shared: &State<Shared>, base: Base) -> JsonAnswer {
         return answer(Status::InternalServerError, "{}".into());
     }
     let issuer = format!("{}/google", base.0);
+    let named = if shared.switches.lock().unwrap().discovery_wrong_issuer {
+        "https://accounts.evil.example".to_string()
+    } else {
+        issuer.clone()
+    };
     let doc = json!({
-        "issuer": issuer,
+        "issuer": named,
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
         "userinfo_endpoint": format!("{issuer}/userinfo"),
