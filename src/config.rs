@@ -58,8 +58,7 @@ pub const VALUE_ENV: &[(&str, &str)] = &[
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     secret: Option<String>,
-    #[serde(default = "defaults::url")]
-    url: String,
+    url: Option<String>,
     #[serde(default, deserialize_with = "flag")]
     trust_host: bool,
     #[serde(default = "defaults::base_path")]
@@ -99,9 +98,9 @@ struct RawConfig {
 }
 
 mod defaults {
-    pub fn url() -> String {
-        "http://localhost:8000".into()
-    }
+    /// `AUTH_URL` of a debug run; a release run must say where it is served.
+    pub const DEBUG_URL: &str = "http://localhost:8000";
+
     pub fn base_path() -> String {
         "/api/auth".into()
     }
@@ -315,7 +314,18 @@ impl AuthConfig {
             None => (Secret::generate(), true),
         };
 
-        let (origin, url_path) = parse_public_url("AUTH_URL", "auth.url", &raw.url)?;
+        // A release run without AUTH_URL would listen on http://localhost:8000's terms:
+        // cookies without `Secure`, OAuth redirect URIs nobody registered.
+        let url = match raw.url.filter(|u| !u.trim().is_empty()) {
+            Some(url) => url,
+            None if release => return Err(ConfigError::key(
+                "AUTH_URL",
+                "auth.url",
+                "is required in a release build: the public origin of the app, e.g. https://auth.example.com",
+            )),
+            None => defaults::DEBUG_URL.to_string(),
+        };
+        let (origin, url_path) = parse_public_url("AUTH_URL", "auth.url", &url)?;
         let secure = origin.scheme() == "https";
         // Auth.js v5 reads a path in AUTH_URL as the base path of its endpoints.
         let base_path = match url_path {

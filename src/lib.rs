@@ -80,7 +80,10 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .map_err(|e| e.to_string())
         .and_then(|config| {
             let backend = Backend::from_url(&url).ok_or_else(|| {
-                format!("DATABASE_URL (Rocket.toml `databases.main.url`): expected sqlite://… or postgres://…, found {url:?}")
+                format!(
+                    "DATABASE_URL (Rocket.toml `databases.main.url`): expected sqlite://… or postgres://…, found {:?}",
+                    db::redact_url(&url)
+                )
             })?;
             let url = db::prepare_url(&url).map_err(|e| format!("DATABASE_URL: {e}"))?;
             Ok((config, backend, url))

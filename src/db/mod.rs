@@ -87,6 +87,24 @@ impl Backend {
     }
 }
 
+/// A database URL as it may be logged: without its user name and password (a mistyped
+/// scheme must not print the credentials into the log).
+pub fn redact_url(url: &str) -> String {
+    if !url.contains('@') {
+        return url.to_string();
+    }
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.has_host() => {
+            let _ = parsed.set_password(None);
+            let _ = parsed.set_username("");
+            parsed.to_string()
+        }
+        // Not a URL with a host (`ada:secret@db/auth` parses as a scheme and a path):
+        // keep nothing before the last `@`.
+        _ => format!("…@{}", url.rsplit_once('@').map_or("", |(_, host)| host)),
+    }
+}
+
 /// Makes an SQLite URL usable on a fresh machine: creates the file's directory and
 /// adds `mode=rwc` (rocket_db_pools does this only for its typed SQLite pool, not for
 /// `Any`). Other URLs pass unchanged.
@@ -160,5 +178,21 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
                 || matches!(db.code().as_deref(), Some("23505") | Some("2067") | Some("1555"))
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn a_logged_database_url_carries_no_credentials() {
+        assert_eq!(
+            redact_url("postgress://ada:hunter2@db.example:5432/auth"),
+            "postgress://db.example:5432/auth"
+        );
+        assert_eq!(redact_url("postgres://ada@db.example/auth"), "postgres://db.example/auth");
+        assert_eq!(redact_url("sqlite://data/auth.db"), "sqlite://data/auth.db");
+        assert!(!redact_url("ada:hunter2@db.example/auth").contains("hunter2"));
     }
 }

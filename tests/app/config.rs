@@ -159,3 +159,18 @@ fn a_path_in_auth_url_becomes_the_base_path() {
     let c = config(&figment(&[("AUTH_URL", "http://localhost:3000/")])).unwrap();
     assert_eq!(c.base_path, "/api/auth");
 }
+
+#[rocket::async_test]
+async fn a_release_build_without_auth_url_refuses_to_start() {
+    let mut env = default_env();
+    env.remove("AUTH_URL");
+    let f = test_figment("sqlite://unused.db", &env).select("release");
+    let err = AuthConfig::from_figment(&f, true).unwrap_err().to_string();
+    assert!(err.contains("AUTH_URL") && err.contains("required"), "{err}");
+    assert_fails_to_ignite(rocket_auth::build(f)).await;
+    // Debug serves http://localhost:8000.
+    let f = test_figment("sqlite://unused.db", &env);
+    let c = AuthConfig::from_figment(&f, false).unwrap();
+    assert_eq!(c.origin.as_str(), "http://localhost:8000/");
+    assert!(!c.secure);
+}
