@@ -135,6 +135,14 @@ pub struct SignupPage {
     pub password_max_length: usize,
 }
 
+#[derive(Serialize)]
+pub struct SignoutPage {
+    #[serde(flatten)]
+    pub base: Base,
+    /// Where to go after signing out, as a path.
+    pub callback_url: String,
+}
+
 /// A moment shown to people: relative ("3 minutes ago") with the exact time on hover
 /// and in the `<time datetime>` attribute.
 #[derive(Serialize)]

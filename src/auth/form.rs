@@ -9,6 +9,7 @@ use rocket::request::Request;
 use serde::de::DeserializeOwned;
 
 use super::csrf::CsrfToken;
+use super::reply::ReplyMode;
 use crate::config::AuthConfig;
 
 /// A form that carries Auth.js's `csrfToken` field.
@@ -16,9 +17,12 @@ pub trait CsrfProtected {
     fn csrf_token(&self) -> Option<&str>;
 }
 
-/// A parsed, CSRF-checked request body. Fails with 413 (too large), 400 (unreadable)
-/// or 403 (CSRF); the catchers answer those in the client's format.
-pub struct Payload<T>(pub T);
+/// A parsed, CSRF-checked request body, and how the client wants to be answered
+/// ([`ReplyMode`], known only once the body is read: next-auth v4's client asks for
+/// JSON with the body field `json=true`). Fails with 413 (too large), 400
+/// (unreadable) or 403 (CSRF, another `Origin`); the catchers answer those in the
+/// client's format.
+pub struct Payload<T>(pub T, pub ReplyMode);
 
 #[rocket::async_trait]
 impl<'r, T: DeserializeOwned + CsrfProtected + Send + 'static> FromData<'r> for Payload<T> {
@@ -43,6 +47,9 @@ impl<'r, T: DeserializeOwned + CsrfProtected + Send + 'static> FromData<'r> for 
             Ok(_) => return data::Outcome::Error((Status::PayloadTooLarge, "body too large".into())),
             Err(_) => return data::Outcome::Error((Status::BadRequest, "unreadable body".into())),
         };
+        if !json && url::form_urlencoded::parse(body.as_bytes()).any(|(k, v)| k == "json" && v == "true") {
+            ReplyMode::mark_authjs_v4(req);
+        }
         let parsed = if json {
             serde_json::from_str::<T>(&body).map_err(|e| e.to_string())
         } else {
@@ -54,7 +61,7 @@ impl<'r, T: DeserializeOwned + CsrfProtected + Send + 'static> FromData<'r> for 
             Err(e) => return data::Outcome::Error((Status::BadRequest, e)),
         };
         match CsrfToken::verify(req.cookies(), config, value.csrf_token()) {
-            Ok(()) => data::Outcome::Success(Payload(value)),
+            Ok(()) => data::Outcome::Success(Payload(value, ReplyMode::of(req))),
             Err(_) => data::Outcome::Error((Status::Forbidden, "CSRF token missing or invalid".into())),
         }
     }

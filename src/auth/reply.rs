@@ -1,6 +1,9 @@
 //! How an auth endpoint answers: a browser form gets `303 See Other`, Auth.js's browser
-//! client (header `X-Auth-Return-Redirect: 1`) gets `200 {"url": …}`, and a JSON client
-//! gets JSON errors it can read.
+//! clients get `{"url": …}` (v5 sends the header `X-Auth-Return-Redirect: 1`, v4 the
+//! body field `json=true`, each with its own statuses), and a JSON client gets JSON
+//! errors it can read.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rocket::http::{Cookie, SameSite, Status};
 use rocket::request::{self, FromRequest, Request};
@@ -17,14 +20,31 @@ pub enum ReplyMode {
     /// A script that sent or asked for JSON (the `LoginForm` of the seeds): redirects
     /// on success, JSON on failure.
     Json,
-    /// Auth.js's client (`X-Auth-Return-Redirect: 1`): every outcome as `{"url": …}`.
+    /// Auth.js v5's client (`X-Auth-Return-Redirect: 1`): every outcome as
+    /// `{"url": …}`, refused credentials with `200` (`…/signin?error=CredentialsSignin`).
     ReturnRedirect,
+    /// next-auth v4's client (body field `json=true`): every outcome as `{"url": …}`,
+    /// refused credentials with `401` and v4's error URL
+    /// (`{base}/error?error=CredentialsSignin&provider=credentials`).
+    AuthJsV4,
+}
+
+/// Set on a request whose form body carries `json=true` (read by [`Payload`]).
+///
+/// [`Payload`]: super::form::Payload
+struct AuthJsV4Body(AtomicBool);
+
+fn v4_flag<'r>(req: &'r Request<'_>) -> &'r AtomicBool {
+    &req.local_cache(|| AuthJsV4Body(AtomicBool::new(false))).0
 }
 
 impl ReplyMode {
     pub fn of(req: &Request<'_>) -> Self {
         if matches!(req.headers().get_one("X-Auth-Return-Redirect"), Some("1" | "true")) {
             return ReplyMode::ReturnRedirect;
+        }
+        if v4_flag(req).load(Ordering::Relaxed) {
+            return ReplyMode::AuthJsV4;
         }
         let sent_json = req.content_type().is_some_and(|ct| ct.is_json());
         let wants_json =
@@ -33,7 +53,10 @@ impl ReplyMode {
             .rocket()
             .state::<crate::config::AuthConfig>()
             .is_some_and(|c| req.uri().path().as_str().starts_with(&c.base_path));
-        if sent_json || wants_json || (api && req.method() == rocket::http::Method::Get) {
+        // The protocol's GET endpoints answer JSON, unless a browser navigates there
+        // (`{base}/signout` is a page).
+        let navigating = req.accept().is_some_and(|a| a.iter().any(|m| m.is_html()));
+        if sent_json || wants_json || (api && req.method() == rocket::http::Method::Get && !navigating) {
             ReplyMode::Json
         } else {
             ReplyMode::Html
@@ -42,6 +65,11 @@ impl ReplyMode {
 
     pub fn is_html(self) -> bool {
         self == ReplyMode::Html
+    }
+
+    /// Records that the request's body asked for v4's JSON answers.
+    pub(crate) fn mark_authjs_v4(req: &Request<'_>) {
+        v4_flag(req).store(true, Ordering::Relaxed);
     }
 }
 
@@ -89,7 +117,7 @@ impl<'r> Responder<'r, 'static> for Reply {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let mode = ReplyMode::of(req);
         match self {
-            Reply::Redirect(url) if mode == ReplyMode::ReturnRedirect => {
+            Reply::Redirect(url) if matches!(mode, ReplyMode::ReturnRedirect | ReplyMode::AuthJsV4) => {
                 Json(json!({ "url": url })).respond_to(req)
             }
             Reply::Redirect(url) => Redirect::to(url).respond_to(req).map(see_other),
@@ -107,6 +135,23 @@ impl<'r> Responder<'r, 'static> for Reply {
                     // Auth.js answers credential errors with 200; keep statuses that a
                     // client must act on (403 reload the token, 429 wait, 5xx retry).
                     let status = if matches!(status.code, 401 | 422) { Status::Ok } else { status };
+                    let mut response = Json(json!({ "url": url })).respond_to(req)?;
+                    response.set_status(status);
+                    Ok(response)
+                }
+                ReplyMode::AuthJsV4 => {
+                    // What Auth.js v4 answers: refused credentials are 401 with its
+                    // error page's URL, which its client reads `error` from.
+                    let (status, url) = match (code, req.rocket().state::<crate::config::AuthConfig>()) {
+                        ("CredentialsSignin", Some(config)) => (
+                            Status::Unauthorized,
+                            config.absolute(&format!(
+                                "{}/error?error=CredentialsSignin&provider=credentials",
+                                config.base_path
+                            )),
+                        ),
+                        _ => (status, url),
+                    };
                     let mut response = Json(json!({ "url": url })).respond_to(req)?;
                     response.set_status(status);
                     Ok(response)

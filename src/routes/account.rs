@@ -163,11 +163,11 @@ impl CsrfProtected for NameForm {
 async fn name(
     me: SignedIn<'_>,
     form: Payload<NameForm>,
-    mode: ReplyMode,
     csrf: CsrfToken,
     config: &State<AuthConfig>,
     db: &State<Db>,
 ) -> Result<Reply> {
+    let mode = form.1;
     let raw = form.0.name.unwrap_or_default();
     let name = match DisplayName::parse(&raw) {
         Ok(name) => name,
@@ -214,7 +214,6 @@ impl CsrfProtected for PasswordForm {
 async fn password(
     me: SignedIn<'_>,
     form: Payload<PasswordForm>,
-    mode: ReplyMode,
     csrf: CsrfToken,
     config: &State<AuthConfig>,
     hasher: &State<Hasher>,
@@ -222,6 +221,7 @@ async fn password(
     jar: &CookieJar<'_>,
     client: ClientInfo,
 ) -> Result<Reply> {
+    let mode = form.1;
     let me = me.0;
     let form = form.0;
     let stored = {
@@ -306,13 +306,13 @@ async fn unlink(
     provider: &str,
     me: SignedIn<'_>,
     form: Payload<CallbackForm>,
-    mode: ReplyMode,
     csrf: CsrfToken,
     config: &State<AuthConfig>,
     db: &State<Db>,
     jar: &CookieJar<'_>,
     client: ClientInfo,
 ) -> Result<Reply> {
+    let mode = form.1;
     let _ = form;
     let provider = Provider::parse(provider).ok_or(Error::NotFound)?;
     let me = me.0;

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod api;
+pub mod authjs;
 pub mod catchers;
 pub mod health;
 pub mod home;
@@ -32,6 +33,7 @@ pub fn mount(rocket: Rocket<Build>, config: &AuthConfig) -> Rocket<Build> {
         .mount(base, oauth::api_routes())
         .mount(base, signout::routes())
         .mount(base, api::routes())
+        .mount(base, authjs::routes())
         .mount("/static", FileServer::from("static"))
         .register("/", catchers::catchers())
 }

@@ -226,13 +226,13 @@ async fn start(
 async fn signin(
     provider: &str,
     form: Payload<CallbackForm>,
-    mode: ReplyMode,
     config: &State<AuthConfig>,
     oauth: &State<OAuth>,
     db: &State<Db>,
     jar: &CookieJar<'_>,
     client: ClientInfo,
 ) -> Result<Reply> {
+    let mode = form.1;
     let provider = enabled(provider, config)?;
     let callback = CallbackUrl::parse(form.0.callback_url.as_deref(), &config.origin);
     start(provider, None, callback, mode, config, oauth, db, jar, &client).await
@@ -248,13 +248,13 @@ async fn connect(
     provider: &str,
     me: SignedIn<'_>,
     form: Payload<CallbackForm>,
-    mode: ReplyMode,
     config: &State<AuthConfig>,
     oauth: &State<OAuth>,
     db: &State<Db>,
     jar: &CookieJar<'_>,
     client: ClientInfo,
 ) -> Result<Reply> {
+    let mode = form.1;
     let provider = enabled(provider, config)?;
     let raw = form.0.callback_url.as_deref().unwrap_or("/account");
     let callback = CallbackUrl::parse(Some(raw), &config.origin);

@@ -14,7 +14,7 @@ use crate::auth::csrf::CsrfToken;
 use crate::auth::form::{CsrfProtected, Payload};
 use crate::auth::guards::MaybeSignedIn;
 use crate::auth::password::Hasher;
-use crate::auth::reply::{Reply, ReplyMode};
+use crate::auth::reply::Reply;
 use crate::auth::session::{self, PASSWORD_METHOD};
 use crate::auth::throttle::{self, Action};
 use crate::config::AuthConfig;
@@ -128,7 +128,6 @@ impl CsrfProtected for CredentialsForm {
 #[post("/callback/credentials", data = "<form>")]
 async fn credentials(
     form: Payload<CredentialsForm>,
-    mode: ReplyMode,
     config: &State<AuthConfig>,
     hasher: &State<Hasher>,
     db: &State<Db>,
@@ -136,6 +135,7 @@ async fn credentials(
     client: ClientInfo,
     csrf: CsrfToken,
 ) -> Result<Reply> {
+    let mode = form.1;
     let form = form.0;
     let callback = CallbackUrl::parse(form.callback_url.as_deref(), &config.origin);
     let raw_email = form.email.unwrap_or_default();

@@ -14,7 +14,7 @@ use crate::auth::csrf::CsrfToken;
 use crate::auth::form::{CsrfProtected, Payload};
 use crate::auth::guards::MaybeSignedIn;
 use crate::auth::password::Hasher;
-use crate::auth::reply::{Reply, ReplyMode};
+use crate::auth::reply::Reply;
 use crate::auth::session::{self, PASSWORD_METHOD};
 use crate::auth::throttle::{self, Action};
 use crate::config::{AuthConfig, PASSWORD_MAX_LENGTH};
@@ -94,7 +94,6 @@ impl CsrfProtected for SignupForm {
 #[post("/signup", data = "<form>")]
 async fn signup(
     form: Payload<SignupForm>,
-    mode: ReplyMode,
     config: &State<AuthConfig>,
     hasher: &State<Hasher>,
     db: &State<Db>,
@@ -102,6 +101,7 @@ async fn signup(
     client: ClientInfo,
     csrf: CsrfToken,
 ) -> Result<Reply> {
+    let mode = form.1;
     let form = form.0;
     let callback = CallbackUrl::parse(form.callback_url.as_deref(), &config.origin);
     let raw_name = form.name.unwrap_or_default();
