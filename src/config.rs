@@ -13,6 +13,44 @@ use serde::{de, Deserialize, Deserializer};
 use sha2::{Digest, Sha512};
 use url::Url;
 
+/// The database used when `DATABASE_URL` is not set: a file created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/auth.db";
+
+/// The Rocket settings the app ships with, under Rocket.toml and the environment (both
+/// may override them). Built in, so the binary behaves the same from any directory.
+///
+/// - Body limits: auth forms are a few hundred bytes; 16 KiB leaves room and keeps a
+///   flood of large bodies cheap (Rocket's own JSON limit is 1 MiB).
+/// - The pool, `databases.main`: 8 connections. A signed-in request holds one for a
+///   single query and sign-in holds none while argon2 runs, so a few serve many
+///   requests: on 2 cores, 4, 8 and 16 gave the same session-check throughput on both
+///   databases and 32 was slower on PostgreSQL (more backends contending for the same
+///   cores); 8 leaves room for bursts of sign-in writes and lets a dozen instances
+///   share one PostgreSQL's 100 connections. `connect_timeout` (5 s) is how long a
+///   request waits for a connection (and, on SQLite, for the write lock) before 503;
+///   `idle_timeout` (600 s) gives a quiet instance's PostgreSQL backends back.
+/// - `ip_header = false`: the client IP is the socket's (see [`crate::figment`]).
+/// - A release build listens on every interface (`0.0.0.0`), as a container needs.
+pub fn rocket_defaults() -> impl rocket::figment::Provider {
+    use rocket::figment::providers::Serialized;
+    let limits = serde_json::json!({
+        "form": "16KiB", "data-form": "16KiB", "json": "16KiB", "string": "16KiB",
+        "bytes": "16KiB", "file": "1MiB",
+    });
+    let all = serde_json::json!({
+        "ip_header": false,
+        "limits": limits,
+        "databases": { "main": {
+            "url": DEFAULT_DATABASE_URL,
+            "max_connections": 8,
+            "connect_timeout": 5,
+            "idle_timeout": 600,
+        }},
+    });
+    let release = serde_json::json!({ "address": "0.0.0.0" });
+    rocket::figment::Figment::from(Serialized::defaults(all)).merge(Serialized::from(release, "release"))
+}
+
 /// Longest password accepted anywhere. Longer input is refused before any hashing, so
 /// a megabyte "password" costs a length check, not an argon2 run (OWASP ASVS 2.1.2
 /// asks that at least 64 characters be accepted; 256 leaves room for passphrases).

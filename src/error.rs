@@ -2,11 +2,11 @@
 //! answers an HTML page to a browser and JSON to a script. Internal faults log their
 //! source and show a generic message: nothing internal reaches the client.
 
+use crate::views::Html;
 use rocket::http::{Header, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::serde::json::{json, Json};
-use rocket_dyn_templates::Template;
 
 use crate::auth::reply::ReplyMode;
 use crate::views::ErrorPage;
@@ -132,7 +132,7 @@ pub fn error_response(status: Status, req: &Request<'_>) -> response::Result<'st
 
 fn page_response(page: ErrorPage, status: Status, req: &Request<'_>) -> response::Result<'static> {
     let mut response = if ReplyMode::of(req).is_html() {
-        Template::render("error", &page).respond_to(req)?
+        Html::render("error", &page).respond_to(req)?
     } else {
         let url = req
             .rocket()

@@ -5,6 +5,8 @@
 //! names); [`build`] makes the app from any figment, which is how tests run it on a
 //! fresh database with their own settings.
 
+/// Templates and static files: inside the binary in release builds.
+pub mod assets;
 /// Authentication: passwords, sessions, CSRF, request guards.
 pub mod auth;
 /// Typed configuration from Rocket's figment.
@@ -37,13 +39,12 @@ use crate::auth::password::Hasher;
 use crate::config::{AuthConfig, STRING_ENV, VALUE_ENV};
 use crate::db::{Backend, Db};
 
-/// The database used when `DATABASE_URL` is not set: a file created on first start.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/auth.db";
-
-/// Rocket's figment (Rocket.toml and `ROCKET_*`), with Auth.js's environment names
+/// Rocket's figment: the app's built-in defaults ([`config::rocket_defaults`]), then
+/// Rocket.toml if there is one, then `ROCKET_*`, with Auth.js's environment names
 /// merged on top so the environment wins, and Rocket's `X-Real-IP` trust turned off:
 /// any client can send that header, so the client IP is the socket's unless
-/// `AUTH_TRUST_HOST` declares a proxy.
+/// `AUTH_TRUST_HOST` declares a proxy. The defaults live in the binary, so it behaves
+/// the same from any directory, with or without Rocket.toml.
 pub fn figment() -> Figment {
     figment_with_env(|name| std::env::var(name).ok())
 }
@@ -51,7 +52,13 @@ pub fn figment() -> Figment {
 /// [`figment`] with the environment read through `lookup`: how tests set `AUTH_*`
 /// variables without touching the process environment that parallel tests share.
 pub fn figment_with_env(lookup: impl Fn(&str) -> Option<String>) -> Figment {
-    let mut figment = rocket::Config::figment();
+    use rocket::figment::providers::{Env, Format, Toml};
+    use rocket::figment::Profile;
+    let mut figment = Figment::from(rocket::Config::default())
+        .merge(config::rocket_defaults())
+        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+        .select(Profile::from_env_or("ROCKET_PROFILE", rocket::Config::DEFAULT_PROFILE));
     for (env, key) in STRING_ENV {
         if let Some(value) = lookup(env) {
             figment = figment.merge(Serialized::global(key, value));
@@ -74,7 +81,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
     let release = figment.profile() == rocket::Config::RELEASE_PROFILE;
     let url = figment
         .extract_inner::<String>("databases.main.url")
-        .unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_string());
+        .unwrap_or_else(|_| config::DEFAULT_DATABASE_URL.to_string());
 
     let prepared = AuthConfig::from_figment(&figment, release)
         .map_err(|e| e.to_string())
@@ -99,8 +106,10 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                 }));
         }
     };
-    let figment =
-        figment.merge(("secret_key", rocket_key(&config.secret))).merge(("databases.main.url", url));
+    let figment = figment
+        .merge(("secret_key", rocket_key(&config.secret)))
+        .merge(("databases.main.url", url))
+        .merge(("template_dir", assets::template_dir()));
     let hasher = Hasher::new(config.argon2.clone());
     let oauth = match oauth::OAuth::new(&config) {
         Ok(oauth) => oauth,
@@ -117,7 +126,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .manage(oauth)
         .attach(Db::init())
         .attach(db::migrations())
-        .attach(Template::custom(|engines| engines.tera.set_escape_fn(views::escape_html)))
+        .attach(Template::try_custom(assets::customize))
         .attach(fairings::SecurityHeaders::new(&config))
         .attach(auth::cleanup::SessionCleanup);
     let rocket = if config.secret_generated {

@@ -5,14 +5,36 @@ use std::collections::BTreeMap;
 
 use rocket::http::Status;
 use rocket::request::FlashMessage;
+use rocket::request::Request;
+use rocket::response::{self, Responder};
 use rocket::time::format_description::FormatItem;
 use rocket::time::macros::format_description;
 use rocket::time::OffsetDateTime;
+use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use crate::auth::csrf::CsrfToken;
 use crate::auth::session::CurrentSession;
 use crate::config::AuthConfig;
+
+/// A page: a Tera template answered as `text/html; charset=utf-8`, whichever way the
+/// template was loaded (rocket_dyn_templates reads the type from a file's name, and the
+/// templates a release build carries inside the binary have none).
+pub struct Html(Template);
+
+impl Html {
+    pub fn render(name: &'static str, context: impl Serialize) -> Self {
+        Html(Template::render(name, context))
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Html {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = self.0.respond_to(req)?;
+        response.set_header(rocket::http::ContentType::HTML);
+        Ok(response)
+    }
+}
 
 /// Messages per field name, shown under the fields.
 pub type FieldErrors = BTreeMap<&'static str, String>;

@@ -5,12 +5,12 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::views::Html;
 use rocket::http::{Cookie, SameSite, Status};
 use rocket::request::{self, FromRequest, Request};
 use rocket::response::{self, Redirect, Responder};
 use rocket::serde::json::{json, Json};
 use rocket::Response;
-use rocket_dyn_templates::Template;
 
 /// How the client that sent this request wants to be answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +89,7 @@ pub enum Reply {
     /// Done, with a message for the next page (Rocket's flash cookie).
     RedirectFlash { url: String, kind: &'static str, message: String },
     /// A form shown again with its messages (browser posts only).
-    Page(Status, Template),
+    Page(Status, Html),
     /// A failure for a script: `{"error": code, "url": …}` with `status`, or for
     /// Auth.js's client `200 {"url": …}` carrying `?error=code` in the URL, as Auth.js
     /// itself answers. A browser is redirected to `url`.
@@ -103,7 +103,7 @@ impl Reply {
         status: Status,
         code: &'static str,
         url: String,
-        page: impl FnOnce() -> Template,
+        page: impl FnOnce() -> Html,
     ) -> Self {
         if mode.is_html() {
             Reply::Page(status, page())

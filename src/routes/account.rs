@@ -5,10 +5,10 @@
 //! this browser a fresh token (DESIGN.md, linking rules: a session an attacker planted
 //! before the owner took the account back must die with the old password).
 
+use crate::views::Html;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::{get, post, routes, Route, State};
-use rocket_dyn_templates::Template;
 use serde::Deserialize;
 use sqlx::Connection;
 
@@ -55,7 +55,7 @@ async fn render(
     config: &AuthConfig,
     flash: Option<FlashMessage<'_>>,
     state: FormState,
-) -> Result<Template> {
+) -> Result<Html> {
     let mut conn = db.conn().await?;
     let has_password = users::find_password_hash(&mut conn, &me.user.id).await?.is_some();
     let now = session::now();
@@ -94,7 +94,7 @@ async fn render(
             })
         })
         .collect();
-    Ok(Template::render(
+    Ok(Html::render(
         "account",
         AccountPage {
             base: Base::new(Some(me), csrf, config, flash),
@@ -140,7 +140,7 @@ async fn page(
     config: &State<AuthConfig>,
     db: &State<Db>,
     flash: Option<FlashMessage<'_>>,
-) -> Result<Template> {
+) -> Result<Html> {
     render(db, me.0, &csrf, config, flash, FormState::default()).await
 }
 

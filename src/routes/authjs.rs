@@ -5,13 +5,13 @@
 //! v4's logger posts its beacons to `{base}/_log`. The pages themselves are the app's
 //! own: these routes send the browser there.
 
+use crate::views::Html;
 use rocket::data::{Data, ToByteUnit};
 use rocket::form::FromForm;
 use rocket::http::uri::Origin;
 use rocket::request::FlashMessage;
 use rocket::response::Redirect;
 use rocket::{get, post, routes, Route, State};
-use rocket_dyn_templates::Template;
 
 use super::signin::PageQuery;
 use crate::auth::csrf::CsrfToken;
@@ -81,10 +81,10 @@ fn signout(
     csrf: CsrfToken,
     config: &State<AuthConfig>,
     flash: Option<FlashMessage<'_>>,
-) -> Template {
+) -> Html {
     let callback = CallbackUrl::parse(q.callback_url.as_deref(), &config.origin);
     let base = Base::new(session.0, &csrf, config, flash);
-    Template::render("signout", SignoutPage { base, callback_url: callback.relative() })
+    Html::render("signout", SignoutPage { base, callback_url: callback.relative() })
 }
 
 /// `GET {base}/error`: 303 to the error page, `/error`, with the query kept.

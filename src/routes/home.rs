@@ -1,9 +1,9 @@
 //! The home page and the error page.
 
+use crate::views::Html;
 use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::{get, routes, Route, State};
-use rocket_dyn_templates::Template;
 
 use crate::auth::csrf::CsrfToken;
 use crate::auth::guards::MaybeSignedIn;
@@ -21,18 +21,18 @@ fn home(
     csrf: CsrfToken,
     config: &State<AuthConfig>,
     flash: Option<FlashMessage<'_>>,
-) -> Template {
+) -> Html {
     let facts = session
         .0
         .map(|s| SessionFacts { created: human_time(s.created_at), expires: human_time(s.expires_at) });
     let base = Base::new(session.0, &csrf, config, flash);
-    Template::render("home", HomePage { base, session: facts })
+    Html::render("home", HomePage { base, session: facts })
 }
 
 /// `GET /error?error=<code>`: Auth.js's error page. Unknown codes get a generic page.
 #[get("/error?<error>")]
-fn error(error: Option<&str>) -> (Status, Template) {
+fn error(error: Option<&str>) -> (Status, Html) {
     let page = ErrorPage::for_code(error.unwrap_or("Default"));
     let status = Status::from_code(page.status).unwrap_or(Status::BadRequest);
-    (status, Template::render("error", page))
+    (status, Html::render("error", page))
 }

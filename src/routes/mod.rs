@@ -12,7 +12,6 @@ pub mod signin;
 pub mod signout;
 pub mod signup;
 
-use rocket::fs::FileServer;
 use rocket::{Build, Rocket};
 
 use crate::config::AuthConfig;
@@ -34,7 +33,7 @@ pub fn mount(rocket: Rocket<Build>, config: &AuthConfig) -> Rocket<Build> {
         .mount(base, signout::routes())
         .mount(base, api::routes())
         .mount(base, authjs::routes())
-        .mount("/static", FileServer::from("static"))
+        .mount("/static", crate::assets::routes())
         .register("/", catchers::catchers())
 }
 

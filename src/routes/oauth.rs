@@ -16,10 +16,10 @@
 //! provider that is broken gets its page with `502`, one that does not answer in time
 //! `504`; a bad or replayed flow `400`. Nothing is changed by any of them.
 
+use crate::views::Html;
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::{get, post, routes, Route, State};
-use rocket_dyn_templates::Template;
 
 use super::signin_error_url;
 use crate::auth::audit::{self, Event};
@@ -176,7 +176,7 @@ fn failure(e: OAuthError, at: FailedFlow<'_>, mode: ReplyMode, config: &AuthConf
     };
     let status = Status::from_code(page.status).unwrap_or(Status::BadRequest);
     let url = signin_error_url(config, page.code, at.callback);
-    Ok(Reply::form_error(mode, status, page.code, url, || Template::render("error", &page)))
+    Ok(Reply::form_error(mode, status, page.code, url, || Html::render("error", &page)))
 }
 
 /// Starts a flow: throttled per client IP, then the provider's authorization URL with

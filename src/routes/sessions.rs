@@ -4,10 +4,10 @@
 //! Revoking deletes the row, so the session stops working at once on every instance:
 //! the next request that brings its token finds nothing.
 
+use crate::views::Html;
 use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
 use rocket::{get, post, routes, Route, State};
-use rocket_dyn_templates::Template;
 
 use crate::auth::audit::{self, Event};
 use crate::auth::client::ClientInfo;
@@ -35,7 +35,7 @@ async fn list(
     config: &State<AuthConfig>,
     db: &State<Db>,
     flash: Option<FlashMessage<'_>>,
-) -> Result<Template> {
+) -> Result<Html> {
     let now = session::now();
     let mut conn = db.conn().await?;
     let rows = sessions::list_for_user(&mut conn, &me.0.user.id, now).await?;
@@ -59,10 +59,7 @@ async fn list(
         })
         .collect();
     let base = Base::new(Some(me.0), &csrf, config, flash);
-    Ok(Template::render(
-        "sessions",
-        SessionsPage { base, sessions, activity_minutes: ACTIVITY_INTERVAL / 60 },
-    ))
+    Ok(Html::render("sessions", SessionsPage { base, sessions, activity_minutes: ACTIVITY_INTERVAL / 60 }))
 }
 
 /// Ends one of the user's sessions. The id is the public half of a token; an id that

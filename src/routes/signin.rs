@@ -1,10 +1,10 @@
 //! Password sign-in: the page and `POST {base}/callback/credentials`.
 
+use crate::views::Html;
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::{get, post, routes, Route, State};
-use rocket_dyn_templates::Template;
 use serde::Deserialize;
 
 use super::signin_error_url;
@@ -59,8 +59,8 @@ struct PageState {
     errors: FieldErrors,
 }
 
-fn render(base: Base, config: &AuthConfig, state: PageState, signed_in_as: Option<String>) -> Template {
-    Template::render(
+fn render(base: Base, config: &AuthConfig, state: PageState, signed_in_as: Option<String>) -> Html {
+    Html::render(
         "signin",
         SigninPage {
             base,
@@ -82,7 +82,7 @@ fn page(
     csrf: CsrfToken,
     config: &State<AuthConfig>,
     flash: Option<FlashMessage<'_>>,
-) -> Template {
+) -> Html {
     let callback = CallbackUrl::parse(q.callback_url.as_deref(), &config.origin);
     // Only known codes are shown, never the raw parameter; a flash message that says
     // more about this failure (an OAuth refusal) is shown instead of the code's.

@@ -1,10 +1,10 @@
 //! Registration: `GET /signup` and `POST /signup`. Success creates the user with an
 //! argon2id hash and signs them in.
 
+use crate::views::Html;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::{get, post, routes, Route, State};
-use rocket_dyn_templates::Template;
 use serde::Deserialize;
 
 use super::signin::PageQuery;
@@ -38,8 +38,8 @@ fn render(
     email: String,
     error: Option<String>,
     errors: FieldErrors,
-) -> Template {
-    Template::render(
+) -> Html {
+    Html::render(
         "signup",
         SignupPage {
             base,
@@ -62,7 +62,7 @@ fn page(
     csrf: CsrfToken,
     config: &State<AuthConfig>,
     flash: Option<FlashMessage<'_>>,
-) -> Template {
+) -> Html {
     let callback = CallbackUrl::parse(q.callback_url.as_deref(), &config.origin);
     let base = Base::new(session.0, &csrf, config, flash);
     render(base, config, &callback, String::new(), String::new(), None, FieldErrors::new())

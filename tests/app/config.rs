@@ -174,3 +174,55 @@ async fn a_release_build_without_auth_url_refuses_to_start() {
     assert_eq!(c.origin.as_str(), "http://localhost:8000/");
     assert!(!c.secure);
 }
+
+#[test]
+fn the_values_rocket_toml_shows_are_the_built_in_defaults() {
+    use rocket::figment::providers::{Format, Toml};
+    // Rocket.toml shows every default as a commented `# key = value` line: uncommented,
+    // they must change nothing, so the file cannot drift from the code.
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Rocket.toml")).unwrap();
+    let uncommented: String = text
+        .lines()
+        .map(|line| {
+            let candidate = line.strip_prefix("# ").unwrap_or(line);
+            let is_setting = candidate.split_once(" = ").is_some_and(|(key, _)| {
+                !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+            if is_setting {
+                // Keep the value, drop a trailing comment.
+                let (key, value) = candidate.split_once(" = ").unwrap();
+                let value = match value.find("  #") {
+                    Some(at) => &value[..at],
+                    None => value,
+                };
+                format!("{key} = {}\n", value.trim())
+            } else if line.starts_with('[') {
+                format!("{line}\n")
+            } else {
+                String::new()
+            }
+        })
+        .collect();
+    let settings = uncommented.lines().filter(|l| l.contains(" = ")).count();
+    assert!(settings >= 20, "the file shows the defaults: {uncommented}");
+
+    let env = HashMap::from([("AUTH_SECRET", crate::common::SECRET.to_string())]);
+    let built_in = rocket_auth::figment_with_env(|k| env.get(k).cloned());
+    let with_file = built_in.clone().merge(Toml::string(&uncommented).nested());
+    for figment in [&built_in, &with_file] {
+        assert!(figment.find_value("limits").is_ok());
+    }
+    let rocket = |f: &Figment| {
+        let c = rocket::Config::from(f);
+        (c.address, c.port, format!("{:?}", c.limits))
+    };
+    assert_eq!(rocket(&built_in), rocket(&with_file), "Rocket.toml shows other Rocket defaults");
+    let pool = |f: &Figment| {
+        let c: rocket_db_pools::Config = f.extract_inner("databases.main").unwrap();
+        (c.url, c.max_connections, c.connect_timeout, c.idle_timeout)
+    };
+    assert_eq!(pool(&built_in), pool(&with_file), "Rocket.toml shows other pool defaults");
+    let a = format!("{:?}", AuthConfig::from_figment(&built_in, false).unwrap());
+    let b = format!("{:?}", AuthConfig::from_figment(&with_file, false).unwrap());
+    assert_eq!(a, b, "Rocket.toml shows other auth defaults than the code's");
+}

@@ -4,6 +4,7 @@ mod common;
 
 mod account;
 mod authjs_client;
+mod binary;
 mod cleanup;
 mod config;
 mod csrf;
