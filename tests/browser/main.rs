@@ -9,6 +9,7 @@
 //! `cargo test --test browser`. Every page visited is saved as a PNG under
 //! `target/screenshots/`.
 
+mod authjs_clients;
 #[allow(dead_code)]
 #[path = "../app/common/providers.rs"]
 mod providers;
@@ -69,6 +70,15 @@ impl Drop for Driver {
 
 /// Starts the real app on a loopback port; returns its origin.
 async fn start_app(double: &Double, db: &std::path::Path) -> String {
+    start_app_with(double, db, |rocket| rocket).await
+}
+
+/// [`start_app`], with test-only routes or state added to the app (`extend`).
+async fn start_app_with(
+    double: &Double,
+    db: &std::path::Path,
+    extend: impl FnOnce(rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket::Build>,
+) -> String {
     let port = free_port();
     let origin = format!("http://127.0.0.1:{port}");
     // The providers on `localhost`, the app on `127.0.0.1`: two different sites, as in
@@ -86,7 +96,7 @@ async fn start_app(double: &Double, db: &std::path::Path) -> String {
         .merge(("log_level", "off"))
         .merge(("shutdown.ctrlc", false))
         .merge(("cli_colors", false));
-    let rocket = rocket_auth::build(figment);
+    let rocket = extend(rocket_auth::build(figment));
     rocket::tokio::spawn(async move {
         if let Err(e) = rocket.launch().await {
             panic!("the app did not launch: {e}");
@@ -297,7 +307,7 @@ async fn the_main_flows_work_in_chromium() {
     phone.find("form[action='/api/auth/signin/google'] button").await.click().await;
     wait_for_url(&phone, "at Google's consent page", |u| u.starts_with(&provider_site)).await;
     phone.find("#deny").await.click().await;
-    assert_text(&phone, "Access was not granted").await;
+    assert_text(&phone, "You did not grant access at Google").await;
     shots.take(&phone, "oauth-denied").await;
     phone.goto(&at("/signin")).await;
     phone.find("form[action='/api/auth/signin/google'] button").await.click().await;
