@@ -1,26 +1,14 @@
-//! The one error type. Each variant says the status it answers with; the same error
-//! answers an HTML page to a browser and JSON to a script. Internal faults log their
-//! source and show a generic message: nothing internal reaches the client.
+//! The one error type. Each variant says the status it answers with; its answer, an
+//! HTML page to a browser and JSON to a script, is built in [`crate::reply`], which
+//! also logs internal faults with their source: nothing internal reaches the client.
+//! This module depends on nothing of the crate.
 
-use crate::views::Html;
-use rocket::http::{Header, Status};
-use rocket::request::Request;
-use rocket::response::{self, Responder};
-use rocket::serde::json::{json, Json};
-
-use crate::auth::reply::ReplyMode;
-use crate::views::ErrorPage;
+use rocket::http::Status;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// 403 `MissingCSRF`: the form's token is missing or does not match the cookie.
-    #[error("missing or invalid CSRF token")]
-    Csrf,
-    /// 401 `SessionRequired`.
-    #[error("sign-in required")]
-    SessionRequired,
     /// 404.
     #[error("not found")]
     NotFound,
@@ -50,42 +38,12 @@ pub enum Error {
 impl Error {
     pub fn status(&self) -> Status {
         match self {
-            Error::Csrf => Status::Forbidden,
-            Error::SessionRequired => Status::Unauthorized,
             Error::NotFound => Status::NotFound,
             Error::TooManyAttempts { .. } => Status::TooManyRequests,
             Error::Busy | Error::Unavailable(_) => Status::ServiceUnavailable,
             Error::Database(e) if is_outage(e) => Status::ServiceUnavailable,
             Error::Database(_) | Error::Internal(_) => Status::InternalServerError,
         }
-    }
-}
-
-impl<'r> Responder<'r, 'static> for Error {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let status = self.status();
-        match &self {
-            Error::Unavailable(e) => {
-                log::warn!("{} {}: no database connection: {e}", req.method(), req.uri().path())
-            }
-            Error::Database(e) => log::error!("{} {}: database error: {e}", req.method(), req.uri().path()),
-            Error::Internal(e) => log::error!("{} {}: {e}", req.method(), req.uri().path()),
-            _ => {}
-        }
-        let mut page = ErrorPage::for_status(status);
-        let retry_after = match self {
-            Error::TooManyAttempts { retry_after } => {
-                page.detail = Some(format!("Try again in {}.", wait_in_words(retry_after)));
-                Some(retry_after)
-            }
-            _ if status == Status::ServiceUnavailable => Some(5),
-            _ => None,
-        };
-        let mut response = page_response(page, status, req)?;
-        if let Some(seconds) = retry_after {
-            response.set_header(Header::new("Retry-After", seconds.to_string()));
-        }
-        Ok(response)
     }
 }
 
@@ -114,33 +72,4 @@ pub fn is_outage(e: &sqlx::Error) -> bool {
         }
         _ => false,
     }
-}
-
-/// "about 12 minutes", "30 seconds": how long a throttled client must wait.
-fn wait_in_words(seconds: i64) -> String {
-    match seconds {
-        s if s < 60 => format!("{s} seconds"),
-        s if s < 120 => "about a minute".to_string(),
-        s => format!("about {} minutes", (s + 59) / 60),
-    }
-}
-
-/// The error page, or its JSON twin, for a status: used by [`Error`] and the catchers.
-pub fn error_response(status: Status, req: &Request<'_>) -> response::Result<'static> {
-    page_response(ErrorPage::for_status(status), status, req)
-}
-
-fn page_response(page: ErrorPage, status: Status, req: &Request<'_>) -> response::Result<'static> {
-    let mut response = if ReplyMode::of(req).is_html() {
-        Html::render("error", &page).respond_to(req)?
-    } else {
-        let url = req
-            .rocket()
-            .state::<crate::config::AuthConfig>()
-            .map(|c| c.absolute(&format!("/error?error={}", page.code)))
-            .unwrap_or_default();
-        Json(json!({ "error": page.code, "message": page.message, "url": url })).respond_to(req)?
-    };
-    response.set_status(status);
-    Ok(response)
 }

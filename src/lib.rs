@@ -21,6 +21,8 @@ pub mod error;
 pub mod fairings;
 /// Google and GitHub sign-in: flows, provider calls, linking rules.
 pub mod oauth;
+/// Every answer: reply modes, redirects, failures, the error page.
+pub mod reply;
 /// Every route and catcher.
 pub mod routes;
 /// Template contexts.

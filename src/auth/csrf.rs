@@ -9,7 +9,6 @@ use rocket::request::{self, FromRequest, Request};
 
 use super::token::{constant_time_eq, hmac_hex, is_token_shaped, random_string};
 use crate::config::AuthConfig;
-use crate::error::Error;
 
 const TOKEN_BYTES: usize = 32;
 const TOKEN_LEN: usize = 43;
@@ -53,12 +52,12 @@ impl CsrfToken {
         CsrfToken(token)
     }
 
-    /// Checks a submitted token against the cookie: 403 [`Error::Csrf`] unless they match.
-    pub fn verify(jar: &CookieJar<'_>, config: &AuthConfig, submitted: Option<&str>) -> Result<(), Error> {
-        match (Self::from_cookie(jar, config), submitted) {
-            (Some(cookie), Some(form)) if constant_time_eq(&cookie, form) => Ok(()),
-            _ => Err(Error::Csrf),
-        }
+    /// Whether a submitted token matches the cookie's (in constant time).
+    pub fn verify(jar: &CookieJar<'_>, config: &AuthConfig, submitted: Option<&str>) -> bool {
+        matches!(
+            (Self::from_cookie(jar, config), submitted),
+            (Some(cookie), Some(form)) if constant_time_eq(&cookie, form)
+        )
     }
 }
 

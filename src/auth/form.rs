@@ -9,8 +9,8 @@ use rocket::request::Request;
 use serde::de::DeserializeOwned;
 
 use super::csrf::CsrfToken;
-use super::reply::ReplyMode;
 use crate::config::AuthConfig;
+use crate::reply::ReplyMode;
 
 /// A form that carries Auth.js's `csrfToken` field.
 pub trait CsrfProtected {
@@ -60,9 +60,10 @@ impl<'r, T: DeserializeOwned + CsrfProtected + Send + 'static> FromData<'r> for 
             // The message names the field, never its value.
             Err(e) => return data::Outcome::Error((Status::BadRequest, e)),
         };
-        match CsrfToken::verify(req.cookies(), config, value.csrf_token()) {
-            Ok(()) => data::Outcome::Success(Payload(value, ReplyMode::of(req))),
-            Err(_) => data::Outcome::Error((Status::Forbidden, "CSRF token missing or invalid".into())),
+        if CsrfToken::verify(req.cookies(), config, value.csrf_token()) {
+            data::Outcome::Success(Payload(value, ReplyMode::of(req)))
+        } else {
+            data::Outcome::Error((Status::Forbidden, "CSRF token missing or invalid".into()))
         }
     }
 }

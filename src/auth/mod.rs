@@ -7,7 +7,6 @@ pub mod csrf;
 pub mod form;
 pub mod guards;
 pub mod password;
-pub mod reply;
 pub mod session;
 pub mod throttle;
 pub mod token;

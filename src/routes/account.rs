@@ -5,7 +5,7 @@
 //! this browser a fresh token (DESIGN.md, linking rules: a session an attacker planted
 //! before the owner took the account back must die with the old password).
 
-use crate::views::Html;
+use crate::reply::Html;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::{get, post, routes, Route, State};
@@ -18,7 +18,6 @@ use crate::auth::csrf::CsrfToken;
 use crate::auth::form::{CallbackForm, CsrfProtected, Payload};
 use crate::auth::guards::SignedIn;
 use crate::auth::password::Hasher;
-use crate::auth::reply::{Reply, ReplyMode};
 use crate::auth::session::{self, CurrentSession, PASSWORD_METHOD};
 use crate::auth::throttle;
 use crate::config::{AuthConfig, PASSWORD_MAX_LENGTH};
@@ -27,6 +26,7 @@ use crate::domain::{describe_device, has_control_chars, DisplayName, Email, Pass
 use crate::error::Error;
 use crate::error::Result;
 use crate::oauth::Provider;
+use crate::reply::{Failure, Reply, ReplyMode};
 use crate::views::{AccountPage, ActivityRow, Base, FieldErrors, ProviderLink, TimeView};
 
 /// How many security-log entries the page shows.
@@ -128,7 +128,7 @@ async fn refused(
     if mode.is_html() {
         Ok(Reply::Page(status, render(db, me, csrf, config, None, state).await?))
     } else {
-        Ok(Reply::Failed { status, code: "InvalidInput", url: config.absolute("/account") })
+        Ok(Reply::Failed(Failure::refused(status, "InvalidInput", config.absolute("/account"))))
     }
 }
 
@@ -334,7 +334,11 @@ async fn unlink(
         );
         let status = Status::Conflict;
         if !mode.is_html() {
-            return Ok(Reply::Failed { status, code: "LastSignInMethod", url: config.absolute("/account") });
+            return Ok(Reply::Failed(Failure::refused(
+                status,
+                "LastSignInMethod",
+                config.absolute("/account"),
+            )));
         }
         let state = FormState { form: Some("providers"), error: Some(message), ..FormState::default() };
         return Ok(Reply::Page(status, render(db, me, &csrf, config, None, state).await?));

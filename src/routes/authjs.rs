@@ -5,7 +5,7 @@
 //! v4's logger posts its beacons to `{base}/_log`. The pages themselves are the app's
 //! own: these routes send the browser there.
 
-use crate::views::Html;
+use crate::reply::Html;
 use rocket::data::{Data, ToByteUnit};
 use rocket::form::FromForm;
 use rocket::http::uri::Origin;

@@ -1,6 +1,6 @@
 //! The home page and the error page.
 
-use crate::views::Html;
+use crate::reply::Html;
 use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::{get, routes, Route, State};
@@ -8,7 +8,8 @@ use rocket::{get, routes, Route, State};
 use crate::auth::csrf::CsrfToken;
 use crate::auth::guards::MaybeSignedIn;
 use crate::config::AuthConfig;
-use crate::views::{human_time, Base, ErrorPage, HomePage, SessionFacts};
+use crate::reply::ErrorPage;
+use crate::views::{human_time, Base, HomePage, SessionFacts};
 
 pub fn routes() -> Vec<Route> {
     routes![home, error]

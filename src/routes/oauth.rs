@@ -16,7 +16,7 @@
 //! provider that is broken gets its page with `502`, one that does not answer in time
 //! `504`; a bad or replayed flow `400`. Nothing is changed by any of them.
 
-use crate::views::Html;
+use crate::reply::Html;
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::{get, post, routes, Route, State};
@@ -26,7 +26,6 @@ use crate::auth::audit::{self, Event};
 use crate::auth::client::ClientInfo;
 use crate::auth::form::{CallbackForm, Payload};
 use crate::auth::guards::{MaybeSignedIn, SignedIn};
-use crate::auth::reply::{Reply, ReplyMode};
 use crate::auth::session;
 use crate::auth::throttle::{self, Action};
 use crate::config::AuthConfig;
@@ -36,7 +35,8 @@ use crate::error::{Error, Result};
 use crate::oauth::flow::{self, Started};
 use crate::oauth::linking::{self, Outcome};
 use crate::oauth::{self, OAuth, OAuthError, Provider};
-use crate::views::ErrorPage;
+use crate::reply::ErrorPage;
+use crate::reply::{Failure, Reply, ReplyMode};
 
 /// `/account/connect/<provider>`, mounted at `/`.
 pub fn routes() -> Vec<Route> {
@@ -166,7 +166,7 @@ fn failure(e: OAuthError, at: FailedFlow<'_>, mode: ReplyMode, config: &AuthConf
         if mode.is_html() {
             return Ok(Reply::RedirectFlash { url, kind: "error", message });
         }
-        return Ok(Reply::Failed { status: Status::Forbidden, code, url });
+        return Ok(Reply::Failed(Failure::refused(Status::Forbidden, code, url)));
     }
     let page = fault_page(&e, at.starting);
     let page = if at.signed_in {

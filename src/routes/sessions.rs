@@ -4,7 +4,7 @@
 //! Revoking deletes the row, so the session stops working at once on every instance:
 //! the next request that brings its token finds nothing.
 
-use crate::views::Html;
+use crate::reply::Html;
 use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
 use rocket::{get, post, routes, Route, State};
@@ -14,12 +14,12 @@ use crate::auth::client::ClientInfo;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::form::{CallbackForm, Payload};
 use crate::auth::guards::SignedIn;
-use crate::auth::reply::Reply;
 use crate::auth::session::{self, ACTIVITY_INTERVAL};
 use crate::config::AuthConfig;
 use crate::db::{sessions, Db};
 use crate::domain::{describe_device, PublicSessionId};
 use crate::error::{Error, Result};
+use crate::reply::Reply;
 use crate::views::{Base, SessionRow, SessionsPage, TimeView};
 
 pub fn routes() -> Vec<Route> {

@@ -1,6 +1,6 @@
 //! Password sign-in: the page and `POST {base}/callback/credentials`.
 
-use crate::views::Html;
+use crate::reply::Html;
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
@@ -14,14 +14,15 @@ use crate::auth::csrf::CsrfToken;
 use crate::auth::form::{CsrfProtected, Payload};
 use crate::auth::guards::MaybeSignedIn;
 use crate::auth::password::Hasher;
-use crate::auth::reply::Reply;
 use crate::auth::session::{self, PASSWORD_METHOD};
 use crate::auth::throttle::{self, Action};
 use crate::config::AuthConfig;
 use crate::db::{users, Db};
 use crate::domain::{has_control_chars, CallbackUrl, Email, Password};
 use crate::error::Result;
-use crate::views::{Base, ErrorPage, FieldErrors, ProviderView, SigninPage};
+use crate::reply::ErrorPage;
+use crate::reply::Reply;
+use crate::views::{Base, FieldErrors, ProviderView, SigninPage};
 
 pub fn routes() -> Vec<Route> {
     routes![page]

@@ -8,12 +8,12 @@ use crate::auth::audit::{self, Event};
 use crate::auth::client::ClientInfo;
 use crate::auth::form::{CallbackForm, Payload};
 use crate::auth::guards::MaybeSignedIn;
-use crate::auth::reply::Reply;
 use crate::auth::session;
 use crate::config::AuthConfig;
 use crate::db::Db;
 use crate::domain::CallbackUrl;
 use crate::error::Result;
+use crate::reply::Reply;
 
 pub fn routes() -> Vec<Route> {
     routes![signout]

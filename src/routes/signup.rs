@@ -1,7 +1,7 @@
 //! Registration: `GET /signup` and `POST /signup`. Success creates the user with an
 //! argon2id hash and signs them in.
 
-use crate::views::Html;
+use crate::reply::Html;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::{get, post, routes, Route, State};
@@ -14,13 +14,13 @@ use crate::auth::csrf::CsrfToken;
 use crate::auth::form::{CsrfProtected, Payload};
 use crate::auth::guards::MaybeSignedIn;
 use crate::auth::password::Hasher;
-use crate::auth::reply::Reply;
 use crate::auth::session::{self, PASSWORD_METHOD};
 use crate::auth::throttle::{self, Action};
 use crate::config::{AuthConfig, PASSWORD_MAX_LENGTH};
 use crate::db::{self, users, Db};
 use crate::domain::{has_control_chars, CallbackUrl, DisplayName, Email, Password};
 use crate::error::Result;
+use crate::reply::Reply;
 use crate::views::{Base, FieldErrors, SignupPage};
 
 pub fn routes() -> Vec<Route> {

@@ -1,11 +1,20 @@
-//! How an auth endpoint answers: a browser form gets `303 See Other`, Auth.js's browser
-//! clients get `{"url": …}` (v5 sends the header `X-Auth-Return-Redirect: 1`, v4 the
-//! body field `json=true`, each with its own statuses), and a JSON client gets JSON
-//! errors it can read.
+//! Every answer has its room here, below `auth` and the routes: how the client wants
+//! to be answered ([`ReplyMode`]), what a state-changing endpoint answers ([`Reply`]),
+//! every failure ([`Failure`], also for [`crate::error::Error`] and the catchers), the
+//! error page and the HTML responder ([`ErrorPage`], [`Html`]).
+//!
+//! A browser form gets `303 See Other`, Auth.js's browser clients get `{"url": …}` (v5
+//! sends the header `X-Auth-Return-Redirect: 1`, v4 the body field `json=true`, each
+//! with its own statuses), and a JSON client gets JSON errors it can read.
+
+mod failure;
+mod page;
+
+pub use failure::Failure;
+pub use page::{ErrorPage, Html};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::views::Html;
 use rocket::http::{Cookie, SameSite, Status};
 use rocket::request::{self, FromRequest, Request};
 use rocket::response::{self, Redirect, Responder};
@@ -29,9 +38,8 @@ pub enum ReplyMode {
     AuthJsV4,
 }
 
-/// Set on a request whose form body carries `json=true` (read by [`Payload`]).
-///
-/// [`Payload`]: super::form::Payload
+/// Set on a request whose form body carries `json=true` (read by
+/// [`crate::auth::form::Payload`]).
 struct AuthJsV4Body(AtomicBool);
 
 fn v4_flag<'r>(req: &'r Request<'_>) -> &'r AtomicBool {
@@ -90,10 +98,8 @@ pub enum Reply {
     RedirectFlash { url: String, kind: &'static str, message: String },
     /// A form shown again with its messages (browser posts only).
     Page(Status, Html),
-    /// A failure for a script: `{"error": code, "url": …}` with `status`, or for
-    /// Auth.js's client `200 {"url": …}` carrying `?error=code` in the URL, as Auth.js
-    /// itself answers. A browser is redirected to `url`.
-    Failed { status: Status, code: &'static str, url: String },
+    /// A failure, for a script: answered as every failure is ([`Failure`]).
+    Failed(Failure),
 }
 
 impl Reply {
@@ -108,7 +114,7 @@ impl Reply {
         if mode.is_html() {
             Reply::Page(status, page())
         } else {
-            Reply::Failed { status, code, url }
+            Reply::Failed(Failure::refused(status, code, url))
         }
     }
 }
@@ -130,39 +136,7 @@ impl<'r> Responder<'r, 'static> for Reply {
                 response.set_status(status);
                 Ok(response)
             }
-            Reply::Failed { status, code, url } => match mode {
-                ReplyMode::ReturnRedirect => {
-                    // Auth.js answers credential errors with 200; keep statuses that a
-                    // client must act on (403 reload the token, 429 wait, 5xx retry).
-                    let status = if matches!(status.code, 401 | 422) { Status::Ok } else { status };
-                    let mut response = Json(json!({ "url": url })).respond_to(req)?;
-                    response.set_status(status);
-                    Ok(response)
-                }
-                ReplyMode::AuthJsV4 => {
-                    // What Auth.js v4 answers: refused credentials are 401 with its
-                    // error page's URL, which its client reads `error` from.
-                    let (status, url) = match (code, req.rocket().state::<crate::config::AuthConfig>()) {
-                        ("CredentialsSignin", Some(config)) => (
-                            Status::Unauthorized,
-                            config.absolute(&format!(
-                                "{}/error?error=CredentialsSignin&provider=credentials",
-                                config.base_path
-                            )),
-                        ),
-                        _ => (status, url),
-                    };
-                    let mut response = Json(json!({ "url": url })).respond_to(req)?;
-                    response.set_status(status);
-                    Ok(response)
-                }
-                ReplyMode::Json => {
-                    let mut response = Json(json!({ "error": code, "url": url })).respond_to(req)?;
-                    response.set_status(status);
-                    Ok(response)
-                }
-                ReplyMode::Html => Redirect::to(url).respond_to(req).map(see_other),
-            },
+            Reply::Failed(failure) => failure.respond_to(req),
         }
     }
 }
