@@ -51,10 +51,7 @@ pub fn rocket_defaults() -> impl rocket::figment::Provider {
     rocket::figment::Figment::from(Serialized::defaults(all)).merge(Serialized::from(release, "release"))
 }
 
-/// Longest password accepted anywhere. Longer input is refused before any hashing, so
-/// a megabyte "password" costs a length check, not an argon2 run (OWASP ASVS 2.1.2
-/// asks that at least 64 characters be accepted; 256 leaves room for passphrases).
-pub const PASSWORD_MAX_LENGTH: usize = 256;
+pub use crate::domain::PASSWORD_MAX_LENGTH;
 
 /// Shortest `AUTH_SECRET` accepted: 32 characters, what `openssl rand -base64 32` gives.
 pub const SECRET_MIN_LENGTH: usize = 32;

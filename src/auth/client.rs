@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use rocket::request::{self, FromRequest, Request};
+use rocket::request::Request;
 
 use crate::config::AuthConfig;
 
@@ -36,12 +36,10 @@ pub fn client_ip(req: &Request<'_>, config: &AuthConfig) -> Option<IpAddr> {
     req.remote().map(|addr| addr.ip())
 }
 
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for ClientInfo {
-    type Error = std::convert::Infallible;
-
-    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        let config = req.rocket().state::<AuthConfig>().expect("AuthConfig is managed");
+impl ClientInfo {
+    /// The client of `req`: its IP (see [`client_ip`]) and its user agent, without
+    /// control characters, at most [`MAX_USER_AGENT`] characters.
+    pub fn of(req: &Request<'_>, config: &AuthConfig) -> Self {
         let ip = client_ip(req, config).map(|ip| ip.to_string()).unwrap_or_default();
         let user_agent: String = req
             .headers()
@@ -51,6 +49,6 @@ impl<'r> FromRequest<'r> for ClientInfo {
             .filter(|c| !c.is_control())
             .take(MAX_USER_AGENT)
             .collect();
-        request::Outcome::Success(ClientInfo { ip, user_agent })
+        ClientInfo { ip, user_agent }
     }
 }

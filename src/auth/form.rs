@@ -1,7 +1,8 @@
 //! The body of every state-changing POST, read from a form-encoded or a JSON body alike
 //! (Auth.js's field names), size-limited, and CSRF-checked before the handler runs: a
 //! handler that takes a [`Payload`] cannot forget the CSRF check, nor the `Origin`
-//! check before it.
+//! check before it. The `csrfToken` field is read here, beside the handler's own
+//! fields, so a form type lists only what its handler uses.
 
 use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::http::Status;
@@ -12,9 +13,13 @@ use super::csrf::CsrfToken;
 use crate::config::AuthConfig;
 use crate::reply::ReplyMode;
 
-/// A form that carries Auth.js's `csrfToken` field.
-pub trait CsrfProtected {
-    fn csrf_token(&self) -> Option<&str>;
+/// A body: Auth.js's `csrfToken` beside the handler's fields.
+#[derive(serde::Deserialize)]
+struct WithToken<T> {
+    #[serde(rename = "csrfToken")]
+    csrf_token: Option<String>,
+    #[serde(flatten)]
+    fields: T,
 }
 
 /// A parsed, CSRF-checked request body, and how the client wants to be answered
@@ -25,7 +30,7 @@ pub trait CsrfProtected {
 pub struct Payload<T>(pub T, pub ReplyMode);
 
 #[rocket::async_trait]
-impl<'r, T: DeserializeOwned + CsrfProtected + Send + 'static> FromData<'r> for Payload<T> {
+impl<'r, T: DeserializeOwned + Send + 'static> FromData<'r> for Payload<T> {
     type Error = String;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
@@ -51,17 +56,17 @@ impl<'r, T: DeserializeOwned + CsrfProtected + Send + 'static> FromData<'r> for 
             ReplyMode::mark_authjs_v4(req);
         }
         let parsed = if json {
-            serde_json::from_str::<T>(&body).map_err(|e| e.to_string())
+            serde_json::from_str::<WithToken<T>>(&body).map_err(|e| e.to_string())
         } else {
-            serde_urlencoded::from_str::<T>(&body).map_err(|e| e.to_string())
+            serde_urlencoded::from_str::<WithToken<T>>(&body).map_err(|e| e.to_string())
         };
         let value = match parsed {
             Ok(value) => value,
             // The message names the field, never its value.
             Err(e) => return data::Outcome::Error((Status::BadRequest, e)),
         };
-        if CsrfToken::verify(req.cookies(), config, value.csrf_token()) {
-            data::Outcome::Success(Payload(value, ReplyMode::of(req)))
+        if CsrfToken::verify(req.cookies(), config, value.csrf_token.as_deref()) {
+            data::Outcome::Success(Payload(value.fields, ReplyMode::of(req)))
         } else {
             data::Outcome::Error((Status::Forbidden, "CSRF token missing or invalid".into()))
         }
@@ -71,14 +76,6 @@ impl<'r, T: DeserializeOwned + CsrfProtected + Send + 'static> FromData<'r> for 
 /// A body with nothing but the CSRF token and where to go next (sign-out, revoke).
 #[derive(serde::Deserialize)]
 pub struct CallbackForm {
-    #[serde(rename = "csrfToken")]
-    pub csrf_token: Option<String>,
     #[serde(rename = "callbackUrl")]
     pub callback_url: Option<String>,
-}
-
-impl CsrfProtected for CallbackForm {
-    fn csrf_token(&self) -> Option<&str> {
-        self.csrf_token.as_deref()
-    }
 }

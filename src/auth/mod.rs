@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod cleanup;
 pub mod client;
+pub mod context;
 pub mod csrf;
 pub mod form;
 pub mod guards;

@@ -80,6 +80,13 @@ pub fn clear_cookie(jar: &CookieJar<'_>, config: &AuthConfig) {
     );
 }
 
+/// The browser is signed out (its session was revoked or ended here): the session
+/// cookie goes and the CSRF token is renewed, so no token read before works after.
+pub fn signed_out(jar: &CookieJar<'_>, config: &AuthConfig) {
+    clear_cookie(jar, config);
+    CsrfToken::renew(jar, config);
+}
+
 /// When a session signed in at `created_at` would expire if extended `now`.
 fn extended_expiry(config: &AuthConfig, created_at: i64, now: i64) -> i64 {
     (now + config.session.max_age).min(created_at + config.session.absolute_max_age)
@@ -193,7 +200,6 @@ pub async fn end_current(
         Some((id, secret)) => sessions::delete_by_token(conn, id, &sha256_hex(secret)).await?,
         None => false,
     };
-    clear_cookie(jar, config);
-    CsrfToken::renew(jar, config);
+    signed_out(jar, config);
     Ok(ended)
 }

@@ -13,7 +13,7 @@ pub use callback_url::CallbackUrl;
 pub use device::describe_device;
 pub use email::Email;
 pub use name::DisplayName;
-pub use password::{Password, StrengthCheck};
+pub use password::{Password, StrengthCheck, PASSWORD_MAX_LENGTH};
 pub use session_id::PublicSessionId;
 
 /// Why a field was refused; the message is shown next to the field.

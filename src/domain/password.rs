@@ -1,12 +1,19 @@
 use std::fmt;
 
 use super::{control_chars_error, has_control_chars, Email, FieldError};
-use crate::config::PASSWORD_MAX_LENGTH;
 
 /// A password, kept as given: never trimmed, never truncated, never printed.
 pub struct Password(String);
 
+/// Longest password accepted anywhere. Longer input is refused before any hashing, so
+/// a megabyte "password" costs a length check, not an argon2 run (OWASP ASVS 2.1.2
+/// asks that at least 64 characters be accepted; 256 leaves room for passphrases).
+pub const PASSWORD_MAX_LENGTH: usize = 256;
+
 impl Password {
+    /// [`PASSWORD_MAX_LENGTH`].
+    pub const MAX_LENGTH: usize = PASSWORD_MAX_LENGTH;
+
     /// A new password (sign-up, change), by the cheap checks: at least `min_length`
     /// characters, at most [`PASSWORD_MAX_LENGTH`], no control characters, not the
     /// email address. No composition rules (NIST SP 800-63B, OWASP ASVS 2.1.9). The

@@ -103,7 +103,8 @@ pub enum Reply {
 }
 
 impl Reply {
-    /// A failed form: the page again for a browser, `Failed` for scripts.
+    /// A refused form: the page again, with `status`, for a browser; [`Failure`]
+    /// (`code` at `url`) for scripts. `page` is only built for a browser.
     pub fn form_error(
         mode: ReplyMode,
         status: Status,
@@ -116,6 +117,29 @@ impl Reply {
         } else {
             Reply::Failed(Failure::refused(status, code, url))
         }
+    }
+
+    /// [`Reply::form_error`] for a page that takes queries to build.
+    pub async fn form_error_async<F>(
+        mode: ReplyMode,
+        status: Status,
+        code: &'static str,
+        url: String,
+        page: impl FnOnce() -> F,
+    ) -> Result<Self, crate::error::Error>
+    where
+        F: std::future::Future<Output = Result<Html, crate::error::Error>>,
+    {
+        if mode.is_html() {
+            Ok(Reply::Page(status, page().await?))
+        } else {
+            Ok(Reply::Failed(Failure::refused(status, code, url)))
+        }
+    }
+
+    /// Done: go to `url` with a success message for the next page.
+    pub fn done(url: String, message: impl Into<String>) -> Self {
+        Reply::RedirectFlash { url, kind: "success", message: message.into() }
     }
 }
 

@@ -5,7 +5,6 @@
 //! v4's logger posts its beacons to `{base}/_log`. The pages themselves are the app's
 //! own: these routes send the browser there.
 
-use crate::reply::Html;
 use rocket::data::{Data, ToByteUnit};
 use rocket::form::FromForm;
 use rocket::http::uri::Origin;
@@ -14,10 +13,11 @@ use rocket::response::Redirect;
 use rocket::{get, post, routes, Route, State};
 
 use super::signin::PageQuery;
-use crate::auth::csrf::CsrfToken;
+use crate::auth::context::Ctx;
 use crate::auth::guards::MaybeSignedIn;
 use crate::config::AuthConfig;
 use crate::domain::CallbackUrl;
+use crate::reply::Html;
 use crate::views::{Base, SignoutPage};
 
 pub fn routes() -> Vec<Route> {
@@ -78,12 +78,11 @@ struct SignoutQuery {
 fn signout(
     q: SignoutQuery,
     session: MaybeSignedIn<'_>,
-    csrf: CsrfToken,
-    config: &State<AuthConfig>,
+    ctx: Ctx<'_>,
     flash: Option<FlashMessage<'_>>,
 ) -> Html {
-    let callback = CallbackUrl::parse(q.callback_url.as_deref(), &config.origin);
-    let base = Base::new(session.0, &csrf, config, flash);
+    let callback = CallbackUrl::parse(q.callback_url.as_deref(), &ctx.config.origin);
+    let base = Base::new(session.0, &ctx.csrf, ctx.config, flash);
     Html::render("signout", SignoutPage { base, callback_url: callback.relative() })
 }
 

@@ -1,14 +1,12 @@
 //! The home page and the error page.
 
-use crate::reply::Html;
 use rocket::http::Status;
 use rocket::request::FlashMessage;
-use rocket::{get, routes, Route, State};
+use rocket::{get, routes, Route};
 
-use crate::auth::csrf::CsrfToken;
+use crate::auth::context::Ctx;
 use crate::auth::guards::MaybeSignedIn;
-use crate::config::AuthConfig;
-use crate::reply::ErrorPage;
+use crate::reply::{ErrorPage, Html};
 use crate::views::{human_time, Base, HomePage, SessionFacts};
 
 pub fn routes() -> Vec<Route> {
@@ -17,16 +15,11 @@ pub fn routes() -> Vec<Route> {
 
 /// `GET /`: who is signed in, and the way to sign in or out.
 #[get("/")]
-fn home(
-    session: MaybeSignedIn<'_>,
-    csrf: CsrfToken,
-    config: &State<AuthConfig>,
-    flash: Option<FlashMessage<'_>>,
-) -> Html {
+fn home(session: MaybeSignedIn<'_>, ctx: Ctx<'_>, flash: Option<FlashMessage<'_>>) -> Html {
     let facts = session
         .0
         .map(|s| SessionFacts { created: human_time(s.created_at), expires: human_time(s.expires_at) });
-    let base = Base::new(session.0, &csrf, config, flash);
+    let base = Base::new(session.0, &ctx.csrf, ctx.config, flash);
     Html::render("home", HomePage { base, session: facts })
 }
 

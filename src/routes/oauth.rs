@@ -16,27 +16,24 @@
 //! provider that is broken gets its page with `502`, one that does not answer in time
 //! `504`; a bad or replayed flow `400`. Nothing is changed by any of them.
 
-use crate::reply::Html;
 use rocket::form::FromForm;
-use rocket::http::{CookieJar, Status};
-use rocket::{get, post, routes, Route, State};
+use rocket::http::Status;
+use rocket::{get, post, routes, Route};
 
 use super::signin_error_url;
 use crate::auth::audit::{self, Event};
-use crate::auth::client::ClientInfo;
+use crate::auth::context::Ctx;
 use crate::auth::form::{CallbackForm, Payload};
 use crate::auth::guards::{MaybeSignedIn, SignedIn};
 use crate::auth::session;
 use crate::auth::throttle::{self, Action};
 use crate::config::AuthConfig;
-use crate::db::Db;
 use crate::domain::{has_control_chars, CallbackUrl};
 use crate::error::{Error, Result};
 use crate::oauth::flow::{self, Started};
 use crate::oauth::linking::{self, Outcome};
-use crate::oauth::{self, OAuth, OAuthError, Provider};
-use crate::reply::ErrorPage;
-use crate::reply::{Failure, Reply, ReplyMode};
+use crate::oauth::{self, OAuthError, Provider};
+use crate::reply::{ErrorPage, Failure, Html, Reply, ReplyMode};
 
 /// `/account/connect/<provider>`, mounted at `/`.
 pub fn routes() -> Vec<Route> {
@@ -181,25 +178,21 @@ fn failure(e: OAuthError, at: FailedFlow<'_>, mode: ReplyMode, config: &AuthConf
 
 /// Starts a flow: throttled per client IP, then the provider's authorization URL with
 /// a new `state` and PKCE challenge, the flow saved with what it is for.
-#[allow(clippy::too_many_arguments)]
 async fn start(
+    ctx: &Ctx<'_>,
     provider: Provider,
     connect_user: Option<&str>,
     callback: CallbackUrl,
     mode: ReplyMode,
-    config: &AuthConfig,
-    oauth: &OAuth,
-    db: &Db,
-    jar: &CookieJar<'_>,
-    client: &ClientInfo,
 ) -> Result<Reply> {
+    let config = ctx.config;
     {
-        let mut conn = db.conn().await?;
-        let limit = throttle::ip(config, Action::OAuthStart, &client.ip);
+        let mut conn = ctx.db.conn().await?;
+        let limit = throttle::ip(config, Action::OAuthStart, &ctx.client.ip);
         throttle::take(&mut conn, config, &[&limit], session::now()).await?;
     }
     let started = Started::new();
-    let url = match oauth::start_url(oauth, provider, config, &started).await {
+    let url = match oauth::start_url(ctx.oauth(), provider, config, &started).await {
         Ok(url) => url,
         Err(e) => {
             let connecting = connect_user.is_some();
@@ -213,52 +206,36 @@ async fn start(
             return failure(e, at, mode, config);
         }
     };
-    let mut conn = db.conn().await?;
-    flow::save(&mut conn, jar, config, provider, &started, &callback, connect_user).await?;
+    let mut conn = ctx.db.conn().await?;
+    flow::save(&mut conn, ctx.jar, config, provider, &started, &callback, connect_user).await?;
     Ok(Reply::Redirect(url))
 }
 
 /// `POST {base}/signin/<provider>` (`csrfToken`, `callbackUrl`): 303 to the provider's
 /// authorization page (`200 {"url"}` for Auth.js's client). Always a sign-in, whatever
 /// session the browser holds: it never links (see the module's doc).
-#[allow(clippy::too_many_arguments)]
 #[post("/signin/<provider>", data = "<form>")]
-async fn signin(
-    provider: &str,
-    form: Payload<CallbackForm>,
-    config: &State<AuthConfig>,
-    oauth: &State<OAuth>,
-    db: &State<Db>,
-    jar: &CookieJar<'_>,
-    client: ClientInfo,
-) -> Result<Reply> {
-    let mode = form.1;
-    let provider = enabled(provider, config)?;
-    let callback = CallbackUrl::parse(form.0.callback_url.as_deref(), &config.origin);
-    start(provider, None, callback, mode, config, oauth, db, jar, &client).await
+async fn signin(provider: &str, form: Payload<CallbackForm>, ctx: Ctx<'_>) -> Result<Reply> {
+    let provider = enabled(provider, ctx.config)?;
+    let callback = CallbackUrl::parse(form.0.callback_url.as_deref(), &ctx.config.origin);
+    start(&ctx, provider, None, callback, form.1).await
 }
 
 /// `POST /account/connect/<provider>` (`csrfToken`): starts connecting the provider to
 /// the signed-in user (linking rule 2); the flow comes back to `/account`. Signed out:
 /// 401 (the catcher answers). The user's id is stored with the flow, and the callback
 /// links only if that same user is still signed in in this browser.
-#[allow(clippy::too_many_arguments)]
 #[post("/account/connect/<provider>", data = "<form>")]
 async fn connect(
     provider: &str,
     me: SignedIn<'_>,
     form: Payload<CallbackForm>,
-    config: &State<AuthConfig>,
-    oauth: &State<OAuth>,
-    db: &State<Db>,
-    jar: &CookieJar<'_>,
-    client: ClientInfo,
+    ctx: Ctx<'_>,
 ) -> Result<Reply> {
-    let mode = form.1;
-    let provider = enabled(provider, config)?;
+    let provider = enabled(provider, ctx.config)?;
     let raw = form.0.callback_url.as_deref().unwrap_or("/account");
-    let callback = CallbackUrl::parse(Some(raw), &config.origin);
-    start(provider, Some(&me.0.user.id), callback, mode, config, oauth, db, jar, &client).await
+    let callback = CallbackUrl::parse(Some(raw), &ctx.config.origin);
+    start(&ctx, provider, Some(&me.0.user.id), callback, form.1).await
 }
 
 /// The provider's redirect back: Auth.js's parameters; others are ignored.
@@ -275,18 +252,14 @@ struct CallbackQuery {
 /// whoever it belonged to); a connect links the account to the user who started it,
 /// and only while that user is the one signed in here. Then 303 to the flow's
 /// `callbackUrl`.
-#[allow(clippy::too_many_arguments)]
 #[get("/callback/<provider>?<q..>")]
 async fn callback(
     provider: &str,
     q: CallbackQuery,
     session: MaybeSignedIn<'_>,
-    config: &State<AuthConfig>,
-    oauth: &State<OAuth>,
-    db: &State<Db>,
-    jar: &CookieJar<'_>,
-    client: ClientInfo,
+    ctx: Ctx<'_>,
 ) -> Result<Reply> {
+    let (config, db, jar, client) = (ctx.config, ctx.db, ctx.jar, &ctx.client);
     // Only a browser, sent back by the provider, comes here: it gets pages.
     let mode = ReplyMode::Html;
     let provider = enabled(provider, config)?;
@@ -328,7 +301,8 @@ async fn callback(
         }
     }
 
-    let profile = match oauth::fetch_profile(oauth, provider, config, &code, &flow.pkce_verifier).await {
+    let profile = match oauth::fetch_profile(ctx.oauth(), provider, config, &code, &flow.pkce_verifier).await
+    {
         Ok(profile) => profile,
         Err(e) => return fail(e),
     };
@@ -340,14 +314,14 @@ async fn callback(
     let url = flow.callback.as_str().to_string();
     Ok(match outcome {
         Outcome::SignIn { user_id, created } => {
-            session::start(&mut conn, jar, config, &user_id, provider.id(), &client).await?;
+            session::start(&mut conn, jar, config, &user_id, provider.id(), client).await?;
             let event = if created { Event::SignedUp } else { Event::SignedIn };
-            audit::record(&mut conn, &user_id, event, provider.name(), &client).await;
+            audit::record(&mut conn, &user_id, event, provider.name(), client).await;
             Reply::Redirect(url)
         }
         Outcome::Linked => {
             if let Some(user_id) = &flow.link_user_id {
-                audit::record(&mut conn, user_id, Event::ProviderLinked, provider.name(), &client).await;
+                audit::record(&mut conn, user_id, Event::ProviderLinked, provider.name(), client).await;
             }
             Reply::RedirectFlash {
                 url,

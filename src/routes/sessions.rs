@@ -4,22 +4,18 @@
 //! Revoking deletes the row, so the session stops working at once on every instance:
 //! the next request that brings its token finds nothing.
 
-use crate::reply::Html;
-use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
-use rocket::{get, post, routes, Route, State};
+use rocket::{get, post, routes, Route};
 
 use crate::auth::audit::{self, Event};
-use crate::auth::client::ClientInfo;
-use crate::auth::csrf::CsrfToken;
+use crate::auth::context::Ctx;
 use crate::auth::form::{CallbackForm, Payload};
 use crate::auth::guards::SignedIn;
 use crate::auth::session::{self, ACTIVITY_INTERVAL};
-use crate::config::AuthConfig;
-use crate::db::{sessions, Db};
+use crate::db::sessions;
 use crate::domain::{describe_device, PublicSessionId};
 use crate::error::{Error, Result};
-use crate::reply::Reply;
+use crate::reply::{Html, Reply};
 use crate::views::{Base, SessionRow, SessionsPage, TimeView};
 
 pub fn routes() -> Vec<Route> {
@@ -29,15 +25,9 @@ pub fn routes() -> Vec<Route> {
 /// Every live session of the user, most recently active first, the current one marked.
 /// Signed out: 303 to `/signin?callbackUrl=/sessions` (401 for JSON clients).
 #[get("/sessions")]
-async fn list(
-    me: SignedIn<'_>,
-    csrf: CsrfToken,
-    config: &State<AuthConfig>,
-    db: &State<Db>,
-    flash: Option<FlashMessage<'_>>,
-) -> Result<Html> {
+async fn list(me: SignedIn<'_>, ctx: Ctx<'_>, flash: Option<FlashMessage<'_>>) -> Result<Html> {
     let now = session::now();
-    let mut conn = db.conn().await?;
+    let mut conn = ctx.db.conn().await?;
     let rows = sessions::list_for_user(&mut conn, &me.0.user.id, now).await?;
     let sessions = rows
         .into_iter()
@@ -58,7 +48,7 @@ async fn list(
             }
         })
         .collect();
-    let base = Base::new(Some(me.0), &csrf, config, flash);
+    let base = Base::new(Some(me.0), &ctx.csrf, ctx.config, flash);
     Ok(Html::render("sessions", SessionsPage { base, sessions, activity_minutes: ACTIVITY_INTERVAL / 60 }))
 }
 
@@ -66,54 +56,34 @@ async fn list(
 /// is malformed, unknown, or another user's answers 404 and changes nothing (after the
 /// CSRF check, which comes first). Revoking the current session signs this browser out.
 #[post("/sessions/<id>/revoke", data = "<form>")]
-async fn revoke(
-    id: &str,
-    me: SignedIn<'_>,
-    form: Payload<CallbackForm>,
-    config: &State<AuthConfig>,
-    db: &State<Db>,
-    jar: &CookieJar<'_>,
-    client: ClientInfo,
-) -> Result<Reply> {
+async fn revoke(id: &str, me: SignedIn<'_>, form: Payload<CallbackForm>, ctx: Ctx<'_>) -> Result<Reply> {
     let _ = form;
     let id = PublicSessionId::parse(id).ok_or(Error::NotFound)?;
-    let mut conn = db.conn().await?;
+    let mut conn = ctx.db.conn().await?;
     if !sessions::delete_for_user(&mut conn, &me.0.user.id, id.as_str()).await? {
         return Err(Error::NotFound);
     }
     let current = id.as_str() == me.0.id;
     let event = if current { Event::SignedOut } else { Event::SessionRevoked };
-    audit::record(&mut conn, &me.0.user.id, event, "", &client).await;
+    audit::record(&mut conn, &me.0.user.id, event, "", &ctx.client).await;
     if current {
-        session::clear_cookie(jar, config);
-        CsrfToken::renew(jar, config);
-        return Ok(Reply::RedirectFlash {
-            url: config.absolute("/signin"),
-            kind: "success",
-            message: "You signed out of this device.".into(),
-        });
+        session::signed_out(ctx.jar, ctx.config);
+        return Ok(Reply::done(ctx.config.absolute("/signin"), "You signed out of this device."));
     }
-    Ok(Reply::RedirectFlash {
-        url: config.absolute("/sessions"),
-        kind: "success",
-        message: "That session was signed out. It can no longer be used.".into(),
-    })
+    Ok(Reply::done(
+        ctx.config.absolute("/sessions"),
+        "That session was signed out. It can no longer be used.",
+    ))
 }
 
 /// Ends every session of the user but this one, and says how many it ended.
 #[post("/sessions/revoke-others", data = "<form>")]
-async fn revoke_others(
-    me: SignedIn<'_>,
-    form: Payload<CallbackForm>,
-    config: &State<AuthConfig>,
-    db: &State<Db>,
-    client: ClientInfo,
-) -> Result<Reply> {
+async fn revoke_others(me: SignedIn<'_>, form: Payload<CallbackForm>, ctx: Ctx<'_>) -> Result<Reply> {
     let _ = form;
-    let mut conn = db.conn().await?;
+    let mut conn = ctx.db.conn().await?;
     let ended = sessions::delete_others(&mut conn, &me.0.user.id, &me.0.id).await?;
     if ended > 0 {
-        audit::record(&mut conn, &me.0.user.id, Event::OtherSessionsRevoked, &ended.to_string(), &client)
+        audit::record(&mut conn, &me.0.user.id, Event::OtherSessionsRevoked, &ended.to_string(), &ctx.client)
             .await;
     }
     let message = match ended {
@@ -121,5 +91,5 @@ async fn revoke_others(
         1 => "Signed out of 1 other session.".to_string(),
         n => format!("Signed out of {n} other sessions."),
     };
-    Ok(Reply::RedirectFlash { url: config.absolute("/sessions"), kind: "success", message })
+    Ok(Reply::done(ctx.config.absolute("/sessions"), message))
 }

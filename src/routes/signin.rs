@@ -1,27 +1,24 @@
 //! Password sign-in: the page and `POST {base}/callback/credentials`.
 
-use crate::reply::Html;
 use rocket::form::FromForm;
-use rocket::http::{CookieJar, Status};
+use rocket::http::Status;
 use rocket::request::FlashMessage;
-use rocket::{get, post, routes, Route, State};
+use rocket::{get, post, routes, Route};
 use serde::Deserialize;
 
 use super::signin_error_url;
 use crate::auth::audit::{self, Event};
-use crate::auth::client::ClientInfo;
-use crate::auth::csrf::CsrfToken;
-use crate::auth::form::{CsrfProtected, Payload};
+use crate::auth::context::Ctx;
+use crate::auth::form::Payload;
 use crate::auth::guards::MaybeSignedIn;
-use crate::auth::password::Hasher;
 use crate::auth::session::{self, PASSWORD_METHOD};
 use crate::auth::throttle::{self, Action};
 use crate::config::AuthConfig;
-use crate::db::{users, Db};
+use crate::db::users;
 use crate::domain::{has_control_chars, CallbackUrl, Email, Password};
 use crate::error::Result;
-use crate::reply::ErrorPage;
 use crate::reply::Reply;
+use crate::reply::{ErrorPage, Html};
 use crate::views::{Base, FieldErrors, ProviderView, SigninPage};
 
 pub fn routes() -> Vec<Route> {
@@ -77,13 +74,8 @@ fn render(base: Base, config: &AuthConfig, state: PageState, signed_in_as: Optio
 
 /// `GET /signin`: the credentials form and a button per enabled provider.
 #[get("/signin?<q..>")]
-fn page(
-    q: PageQuery,
-    session: MaybeSignedIn<'_>,
-    csrf: CsrfToken,
-    config: &State<AuthConfig>,
-    flash: Option<FlashMessage<'_>>,
-) -> Html {
+fn page(q: PageQuery, session: MaybeSignedIn<'_>, ctx: Ctx<'_>, flash: Option<FlashMessage<'_>>) -> Html {
+    let config = ctx.config;
     let callback = CallbackUrl::parse(q.callback_url.as_deref(), &config.origin);
     // Only known codes are shown, never the raw parameter; a flash message that says
     // more about this failure (an OAuth refusal) is shown instead of the code's.
@@ -96,7 +88,7 @@ fn page(
         .filter(|p| p.code != "Default")
         .map(|p| p.message.to_string());
     let signed_in_as = session.0.map(|s| s.user.email.clone());
-    let base = Base::new(session.0, &csrf, config, flash);
+    let base = Base::new(session.0, &ctx.csrf, config, flash);
     let state = PageState { callback, email: String::new(), error, errors: FieldErrors::new() };
     render(base, config, state, signed_in_as)
 }
@@ -106,16 +98,8 @@ fn page(
 pub struct CredentialsForm {
     email: Option<String>,
     password: Option<String>,
-    #[serde(rename = "csrfToken")]
-    csrf_token: Option<String>,
     #[serde(rename = "callbackUrl")]
     callback_url: Option<String>,
-}
-
-impl CsrfProtected for CredentialsForm {
-    fn csrf_token(&self) -> Option<&str> {
-        self.csrf_token.as_deref()
-    }
 }
 
 /// `POST {base}/callback/credentials`: checks the password and starts a new session.
@@ -125,19 +109,10 @@ impl CsrfProtected for CredentialsForm {
 /// verification, the same writes): 401 `CredentialsSignin`. Invalid fields: 422. CSRF:
 /// 403. Too many attempts for the account or from the client's address: 429 before any
 /// password check (see [`throttle`]).
-#[allow(clippy::too_many_arguments)]
 #[post("/callback/credentials", data = "<form>")]
-async fn credentials(
-    form: Payload<CredentialsForm>,
-    config: &State<AuthConfig>,
-    hasher: &State<Hasher>,
-    db: &State<Db>,
-    jar: &CookieJar<'_>,
-    client: ClientInfo,
-    csrf: CsrfToken,
-) -> Result<Reply> {
-    let mode = form.1;
-    let form = form.0;
+async fn credentials(form: Payload<CredentialsForm>, ctx: Ctx<'_>) -> Result<Reply> {
+    let Payload(form, mode) = form;
+    let (config, hasher, db, jar, client) = (ctx.config, ctx.hasher(), ctx.db, ctx.jar, &ctx.client);
     let callback = CallbackUrl::parse(form.callback_url.as_deref(), &config.origin);
     let raw_email = form.email.unwrap_or_default();
     let mut errors = FieldErrors::new();
@@ -152,7 +127,7 @@ async fn credentials(
         Reply::form_error(mode, status, "CredentialsSignin", url, || {
             let state =
                 PageState { callback: callback.clone(), email, error: error.map(str::to_string), errors };
-            render(Base::new(None, &csrf, config, None), config, state, None)
+            render(Base::new(None, &ctx.csrf, config, None), config, state, None)
         })
     };
 
@@ -175,7 +150,7 @@ async fn credentials(
         // The same statement whether or not the email is known, so the answer's timing
         // does not say which.
         let mut conn = db.conn().await?;
-        audit::record_for_email(&mut conn, email.as_str(), Event::SignInFailed, &client).await;
+        audit::record_for_email(&mut conn, email.as_str(), Event::SignInFailed, client).await;
         return Ok(failure(
             Status::Unauthorized,
             Some("The email or password is not correct."),
@@ -194,7 +169,7 @@ async fn credentials(
     }
     throttle::reset(&mut conn, &account_limit).await?;
     throttle::give_back(&mut conn, &ip_limit).await?;
-    session::start(&mut conn, jar, config, &user.id, PASSWORD_METHOD, &client).await?;
-    audit::record(&mut conn, &user.id, Event::SignedIn, "password", &client).await;
+    session::start(&mut conn, jar, config, &user.id, PASSWORD_METHOD, client).await?;
+    audit::record(&mut conn, &user.id, Event::SignedIn, PASSWORD_METHOD, client).await;
     Ok(Reply::Redirect(callback.as_str().to_string()))
 }

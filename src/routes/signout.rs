@@ -1,16 +1,13 @@
 //! `POST {base}/signout`: ends the browser's session at once, on every instance (the
 //! row is deleted), and clears the cookie.
 
-use rocket::http::CookieJar;
-use rocket::{post, routes, Route, State};
+use rocket::{post, routes, Route};
 
 use crate::auth::audit::{self, Event};
-use crate::auth::client::ClientInfo;
+use crate::auth::context::Ctx;
 use crate::auth::form::{CallbackForm, Payload};
 use crate::auth::guards::MaybeSignedIn;
 use crate::auth::session;
-use crate::config::AuthConfig;
-use crate::db::Db;
 use crate::domain::CallbackUrl;
 use crate::error::Result;
 use crate::reply::Reply;
@@ -22,24 +19,13 @@ pub fn routes() -> Vec<Route> {
 /// 303 to `callbackUrl` (default `/`), or `200 {"url"}` for Auth.js's client. CSRF-checked
 /// like every POST, so another site cannot sign the user out.
 #[post("/signout", data = "<form>")]
-async fn signout(
-    form: Payload<CallbackForm>,
-    session: MaybeSignedIn<'_>,
-    client: ClientInfo,
-    config: &State<AuthConfig>,
-    db: &State<Db>,
-    jar: &CookieJar<'_>,
-) -> Result<Reply> {
-    let callback = CallbackUrl::parse(form.0.callback_url.as_deref(), &config.origin);
-    let mut conn = db.conn().await?;
-    if session::end_current(&mut conn, jar, config).await? {
+async fn signout(form: Payload<CallbackForm>, session: MaybeSignedIn<'_>, ctx: Ctx<'_>) -> Result<Reply> {
+    let callback = CallbackUrl::parse(form.0.callback_url.as_deref(), &ctx.config.origin);
+    let mut conn = ctx.db.conn().await?;
+    if session::end_current(&mut conn, ctx.jar, ctx.config).await? {
         if let Some(me) = session.0 {
-            audit::record(&mut conn, &me.user.id, Event::SignedOut, "", &client).await;
+            audit::record(&mut conn, &me.user.id, Event::SignedOut, "", &ctx.client).await;
         }
     }
-    Ok(Reply::RedirectFlash {
-        url: callback.as_str().to_string(),
-        kind: "success",
-        message: "You have been signed out.".into(),
-    })
+    Ok(Reply::done(callback.as_str().to_string(), "You have been signed out."))
 }

@@ -1,26 +1,23 @@
 //! Registration: `GET /signup` and `POST /signup`. Success creates the user with an
 //! argon2id hash and signs them in.
 
-use crate::reply::Html;
-use rocket::http::{CookieJar, Status};
+use rocket::http::Status;
 use rocket::request::FlashMessage;
-use rocket::{get, post, routes, Route, State};
+use rocket::{get, post, routes, Route};
 use serde::Deserialize;
 
 use super::signin::PageQuery;
 use crate::auth::audit::{self, Event};
-use crate::auth::client::ClientInfo;
-use crate::auth::csrf::CsrfToken;
-use crate::auth::form::{CsrfProtected, Payload};
+use crate::auth::context::Ctx;
+use crate::auth::form::Payload;
 use crate::auth::guards::MaybeSignedIn;
-use crate::auth::password::Hasher;
 use crate::auth::session::{self, PASSWORD_METHOD};
 use crate::auth::throttle::{self, Action};
-use crate::config::{AuthConfig, PASSWORD_MAX_LENGTH};
-use crate::db::{self, users, Db};
+use crate::config::AuthConfig;
+use crate::db::{self, users};
 use crate::domain::{has_control_chars, CallbackUrl, DisplayName, Email, Password};
 use crate::error::Result;
-use crate::reply::Reply;
+use crate::reply::{Html, Reply};
 use crate::views::{Base, FieldErrors, SignupPage};
 
 pub fn routes() -> Vec<Route> {
@@ -29,43 +26,37 @@ pub fn routes() -> Vec<Route> {
 
 const EMAIL_TAKEN: &str = "An account with this email already exists. Sign in instead.";
 
-#[allow(clippy::too_many_arguments)]
-fn render(
-    base: Base,
-    config: &AuthConfig,
-    callback: &CallbackUrl,
+/// What the form shows besides its defaults: the values typed and their messages.
+#[derive(Default)]
+struct Shown {
     name: String,
     email: String,
     error: Option<String>,
     errors: FieldErrors,
-) -> Html {
+}
+
+fn render(base: Base, config: &AuthConfig, callback: &CallbackUrl, shown: Shown) -> Html {
     Html::render(
         "signup",
         SignupPage {
             base,
             callback_url: callback.relative(),
-            name,
-            email,
-            error,
-            errors,
+            name: shown.name,
+            email: shown.email,
+            error: shown.error,
+            errors: shown.errors,
             password_min_length: config.password_min_length,
-            password_max_length: PASSWORD_MAX_LENGTH,
+            password_max_length: Password::MAX_LENGTH,
         },
     )
 }
 
 /// `GET /signup`: the registration form.
 #[get("/signup?<q..>")]
-fn page(
-    q: PageQuery,
-    session: MaybeSignedIn<'_>,
-    csrf: CsrfToken,
-    config: &State<AuthConfig>,
-    flash: Option<FlashMessage<'_>>,
-) -> Html {
-    let callback = CallbackUrl::parse(q.callback_url.as_deref(), &config.origin);
-    let base = Base::new(session.0, &csrf, config, flash);
-    render(base, config, &callback, String::new(), String::new(), None, FieldErrors::new())
+fn page(q: PageQuery, session: MaybeSignedIn<'_>, ctx: Ctx<'_>, flash: Option<FlashMessage<'_>>) -> Html {
+    let callback = CallbackUrl::parse(q.callback_url.as_deref(), &ctx.config.origin);
+    let base = Base::new(session.0, &ctx.csrf, ctx.config, flash);
+    render(base, ctx.config, &callback, Shown::default())
 }
 
 #[derive(Deserialize)]
@@ -73,16 +64,8 @@ pub struct SignupForm {
     name: Option<String>,
     email: Option<String>,
     password: Option<String>,
-    #[serde(rename = "csrfToken")]
-    csrf_token: Option<String>,
     #[serde(rename = "callbackUrl")]
     callback_url: Option<String>,
-}
-
-impl CsrfProtected for SignupForm {
-    fn csrf_token(&self) -> Option<&str> {
-        self.csrf_token.as_deref()
-    }
 }
 
 /// `POST /signup`: 303 to `callbackUrl`, signed in, on success; 422 with the form and
@@ -90,19 +73,10 @@ impl CsrfProtected for SignupForm {
 /// also when two sign-ups with one email race (the unique index decides); 429 past the
 /// per-IP limit, before any check. Order: CSRF, the throttle, the cheap checks, the
 /// taken email, then zxcvbn and argon2 on the hashing threads.
-#[allow(clippy::too_many_arguments)]
 #[post("/signup", data = "<form>")]
-async fn signup(
-    form: Payload<SignupForm>,
-    config: &State<AuthConfig>,
-    hasher: &State<Hasher>,
-    db: &State<Db>,
-    jar: &CookieJar<'_>,
-    client: ClientInfo,
-    csrf: CsrfToken,
-) -> Result<Reply> {
-    let mode = form.1;
-    let form = form.0;
+async fn signup(form: Payload<SignupForm>, ctx: Ctx<'_>) -> Result<Reply> {
+    let Payload(form, mode) = form;
+    let (config, hasher, db, jar, client) = (ctx.config, ctx.hasher(), ctx.db, ctx.jar, &ctx.client);
     let callback = CallbackUrl::parse(form.callback_url.as_deref(), &config.origin);
     let raw_name = form.name.unwrap_or_default();
     let raw_email = form.email.unwrap_or_default();
@@ -130,9 +104,9 @@ async fn signup(
         let clean = |s: &String| if has_control_chars(s) { String::new() } else { s.clone() };
         let (name, email) = (clean(&raw_name), clean(&raw_email));
         Reply::form_error(mode, Status::UnprocessableEntity, "InvalidInput", url, || {
-            let base = Base::new(None, &csrf, config, None);
+            let base = Base::new(None, &ctx.csrf, config, None);
             let error = Some("Check the highlighted fields.".to_string());
-            render(base, config, &callback, name, email, error, errors)
+            render(base, config, &callback, Shown { name, email, error, errors })
         })
     };
 
@@ -170,8 +144,8 @@ async fn signup(
         Err(e) if db::is_unique_violation(&e) => return Ok(failure(taken())),
         Err(e) => return Err(e.into()),
     }
-    session::start(&mut conn, jar, config, &id, PASSWORD_METHOD, &client).await?;
-    audit::record(&mut conn, &id, Event::SignedUp, "password", &client).await;
+    session::start(&mut conn, jar, config, &id, PASSWORD_METHOD, client).await?;
+    audit::record(&mut conn, &id, Event::SignedUp, PASSWORD_METHOD, client).await;
     Ok(Reply::RedirectFlash {
         url: callback.as_str().to_string(),
         kind: "success",

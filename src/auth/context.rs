@@ -1,0 +1,59 @@
+//! The request context every page and POST handler takes, in one guard: the
+//! configuration, the database, the cookie jar, who the client is, and the browser's
+//! CSRF token (for a form shown again). With [`super::form::Payload`] (the parsed,
+//! CSRF-checked body and the reply mode) and a session guard, a handler needs nothing
+//! else, however many things it touches.
+
+use rocket::http::CookieJar;
+use rocket::request::{self, FromRequest, Request};
+use rocket::{Orbit, Rocket};
+
+use super::client::ClientInfo;
+use super::csrf::CsrfToken;
+use super::password::Hasher;
+use crate::config::AuthConfig;
+use crate::db::Db;
+use crate::oauth::OAuth;
+
+/// What a handler needs of the app for this request.
+pub struct Ctx<'r> {
+    pub config: &'r AuthConfig,
+    pub db: &'r Db,
+    pub jar: &'r CookieJar<'r>,
+    pub client: ClientInfo,
+    /// The browser's CSRF token (created with its cookie when it has none).
+    pub csrf: CsrfToken,
+    rocket: &'r Rocket<Orbit>,
+}
+
+impl<'r> Ctx<'r> {
+    /// The password hashing service (argon2 and zxcvbn off the async workers).
+    pub fn hasher(&self) -> &'r Hasher {
+        self.rocket.state::<Hasher>().expect("Hasher is managed")
+    }
+
+    /// The OAuth client (provider calls, Google's discovery document).
+    pub fn oauth(&self) -> &'r OAuth {
+        self.rocket.state::<OAuth>().expect("OAuth is managed")
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Ctx<'r> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        let rocket = req.rocket();
+        let config = rocket.state::<AuthConfig>().expect("AuthConfig is managed");
+        let client = ClientInfo::of(req, config);
+        let csrf = CsrfToken::get_or_create(req.cookies(), config);
+        request::Outcome::Success(Ctx {
+            config,
+            db: rocket.state::<Db>().expect("Db is managed"),
+            jar: req.cookies(),
+            client,
+            csrf,
+            rocket,
+        })
+    }
+}
