@@ -222,7 +222,7 @@ impl Secret {
 
     /// A fresh random secret, for debug runs started without `AUTH_SECRET`.
     pub fn generate() -> Self {
-        Secret(crate::auth::token::random_string(32).into_bytes())
+        Secret(crate::primitives::random_string(32).into_bytes())
     }
 
     /// Rocket's 512-bit `secret_key` (private cookies), derived from this secret with
@@ -453,25 +453,6 @@ impl AuthConfig {
     pub fn absolute(&self, path: &str) -> String {
         let origin = self.origin.as_str().trim_end_matches('/');
         format!("{origin}{path}")
-    }
-
-    /// The session cookie's name: `__Secure-` prefixed on https, as Auth.js names it.
-    pub fn session_cookie_name(&self) -> &'static str {
-        if self.secure {
-            "__Secure-authjs.session-token"
-        } else {
-            "authjs.session-token"
-        }
-    }
-
-    /// The CSRF cookie's name: `__Host-` prefixed on https (no Domain, Path=/, Secure),
-    /// so a sibling subdomain cannot plant a token of its choosing.
-    pub fn csrf_cookie_name(&self) -> &'static str {
-        if self.secure {
-            "__Host-authjs.csrf-token"
-        } else {
-            "authjs.csrf-token"
-        }
     }
 }
 

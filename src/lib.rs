@@ -11,6 +11,8 @@ pub mod assets;
 pub mod auth;
 /// Typed configuration from Rocket's figment.
 pub mod config;
+/// Every cookie the app sets: names and attributes.
+pub mod cookies;
 /// The database pool, migrations, and all SQL.
 pub mod db;
 /// Values parsed at the edge: email, password, callback URL, name.
@@ -19,8 +21,12 @@ pub mod domain;
 pub mod error;
 /// Global response policy: security headers.
 pub mod fairings;
+/// The periodic clean-up of expired rows.
+pub mod housekeeping;
 /// Google and GitHub sign-in: flows, provider calls, linking rules.
 pub mod oauth;
+/// Time, random tokens and ids, hashes: the bottom layer.
+pub mod primitives;
 /// Every answer: reply modes, redirects, failures, the error page.
 pub mod reply;
 /// Every route and catcher.
@@ -130,7 +136,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(db::migrations())
         .attach(Template::try_custom(assets::customize))
         .attach(fairings::SecurityHeaders::new(&config))
-        .attach(auth::cleanup::SessionCleanup);
+        .attach(housekeeping::Housekeeping);
     let rocket = if config.secret_generated {
         // Logged at liftoff: Rocket's logger does not exist yet while building.
         rocket.attach(AdHoc::on_liftoff("AUTH_SECRET warning", |_| {

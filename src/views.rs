@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::session::CurrentSession;
 use crate::config::AuthConfig;
+use crate::oauth::Provider;
 
 /// Messages per field name, shown under the fields.
 pub type FieldErrors = BTreeMap<&'static str, String>;
@@ -78,6 +79,12 @@ pub struct HomePage {
 pub struct ProviderView {
     pub id: &'static str,
     pub name: &'static str,
+}
+
+impl From<Provider> for ProviderView {
+    fn from(p: Provider) -> Self {
+        ProviderView { id: p.id(), name: p.name() }
+    }
 }
 
 /// One entry of the security log on the account page.

@@ -3,9 +3,9 @@
 //! code. Writing it must not fail the action it records: a failure is logged instead.
 
 use super::client::ClientInfo;
-use super::session::now;
-use super::token::random_string;
-use crate::db::{security_events, Executor};
+use crate::db::{security_events, Conn};
+use crate::primitives::new_id;
+use crate::primitives::now;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,8 +77,8 @@ fn new_event<'a>(
 }
 
 /// Records `event` for `user_id`, with the client's IP and user agent.
-pub async fn record(conn: &mut Executor, user_id: &str, event: Event, detail: &str, client: &ClientInfo) {
-    let id = random_string(16);
+pub async fn record(conn: &mut Conn, user_id: &str, event: Event, detail: &str, client: &ClientInfo) {
+    let id = new_id();
     if let Err(e) = security_events::insert(conn, &new_event(user_id, event, detail, client, &id)).await {
         log::warn!("the security log could not record {:?}: {e}", event);
     }
@@ -86,8 +86,8 @@ pub async fn record(conn: &mut Executor, user_id: &str, event: Event, detail: &s
 
 /// Records `event` for whoever owns `email`, doing the same work when no one does (see
 /// [`security_events::insert_for_email`]): how a failed sign-in is logged.
-pub async fn record_for_email(conn: &mut Executor, email: &str, event: Event, client: &ClientInfo) {
-    let id = random_string(16);
+pub async fn record_for_email(conn: &mut Conn, email: &str, event: Event, client: &ClientInfo) {
+    let id = new_id();
     let row = new_event("", event, "", client, &id);
     if let Err(e) = security_events::insert_for_email(conn, email, &row).await {
         log::warn!("the security log could not record {:?}: {e}", event);

@@ -4,11 +4,12 @@
 //! Nothing is stored server-side, so every instance behind a load balancer agrees, and
 //! the sign-in form is covered too (login CSRF).
 
-use rocket::http::{Cookie, CookieJar, SameSite};
+use rocket::http::CookieJar;
 use rocket::request::{self, FromRequest, Request};
 
-use super::token::{constant_time_eq, hmac_hex, is_token_shaped, random_string};
 use crate::config::AuthConfig;
+use crate::cookies::{self, Name};
+use crate::primitives::{constant_time_eq, hmac_hex, is_token_shaped, random_string};
 
 const TOKEN_BYTES: usize = 32;
 const TOKEN_LEN: usize = 43;
@@ -22,8 +23,8 @@ impl CsrfToken {
     /// The token of a valid cookie, if the request carries one (or this response
     /// already set a new one).
     fn from_cookie(jar: &CookieJar<'_>, config: &AuthConfig) -> Option<String> {
-        let cookie = jar.get_pending(config.csrf_cookie_name())?;
-        let (token, mac) = cookie.value().split_once('|')?;
+        let cookie = cookies::get(jar, config, Name::Csrf)?;
+        let (token, mac) = cookie.split_once('|')?;
         let expected = hmac_hex(config.secret.expose(), PURPOSE, token);
         (is_token_shaped(token, TOKEN_LEN) && constant_time_eq(mac, &expected)).then(|| token.to_string())
     }
@@ -42,13 +43,7 @@ impl CsrfToken {
     pub fn renew(jar: &CookieJar<'_>, config: &AuthConfig) -> Self {
         let token = random_string(TOKEN_BYTES);
         let value = format!("{token}|{}", hmac_hex(config.secret.expose(), PURPOSE, &token));
-        jar.add(
-            Cookie::build((config.csrf_cookie_name(), value))
-                .http_only(true)
-                .same_site(SameSite::Lax)
-                .path("/")
-                .secure(config.secure),
-        );
+        jar.add(cookies::build(config, Name::Csrf, value));
         CsrfToken(token)
     }
 

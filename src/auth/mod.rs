@@ -1,7 +1,6 @@
 //! Authentication: passwords, sessions, CSRF, and the request guards built on them.
 
 pub mod audit;
-pub mod cleanup;
 pub mod client;
 pub mod context;
 pub mod csrf;
@@ -10,4 +9,3 @@ pub mod guards;
 pub mod password;
 pub mod session;
 pub mod throttle;
-pub mod token;

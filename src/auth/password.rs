@@ -78,7 +78,7 @@ impl Hasher {
         let (made, dummy) = mpsc::channel();
         let dummy_params = params.clone();
         let job: Job = Box::new(move |memory| {
-            let random = crate::auth::token::random_string(24);
+            let random = crate::primitives::random_string(24);
             let _ = made.send(hash_with(&dummy_params, random.as_bytes(), memory));
         });
         jobs.send(job).expect("the hashing threads run");

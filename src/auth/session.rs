@@ -5,24 +5,25 @@
 //! indexed session id shown on the sessions page; `secret` (32 random bytes) is checked
 //! against its SHA-256 in constant time. The database never holds a working token.
 
-use rocket::http::{Cookie, CookieJar, SameSite};
+use rocket::http::CookieJar;
 use rocket::request::Request;
 use rocket::time::OffsetDateTime;
 
 use super::client::ClientInfo;
 use super::csrf::CsrfToken;
-use super::token::{constant_time_eq, is_token_shaped, random_string, sha256_hex};
 use crate::config::AuthConfig;
-use crate::db::users::{non_empty, User};
-use crate::db::{sessions, Db, Executor};
+use crate::cookies::{self, Name};
+use crate::db::users::User;
+use crate::db::{sessions, Conn, Db};
+use crate::domain::PublicSessionId;
 use crate::error::Error;
+use crate::primitives::non_empty;
+use crate::primitives::{constant_time_eq, is_token_shaped, now, random_string, sha256_hex};
 
 /// Seconds between two writes of a session's last-active time. Inside this interval
 /// (and the `updateAge` window) a request writes nothing.
 pub const ACTIVITY_INTERVAL: i64 = 300;
 
-const ID_BYTES: usize = 16;
-const ID_LEN: usize = 22;
 const SECRET_BYTES: usize = 32;
 const SECRET_LEN: usize = 43;
 
@@ -42,42 +43,27 @@ pub struct CurrentSession {
     pub user: User,
 }
 
-/// The current Unix time in seconds.
-pub fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
-}
-
 /// Splits a cookie value into `(id, secret)` if it has the token's exact shape.
 fn split_token(raw: &str) -> Option<(&str, &str)> {
     let (id, secret) = raw.split_once('.')?;
-    (is_token_shaped(id, ID_LEN) && is_token_shaped(secret, SECRET_LEN)).then_some((id, secret))
+    (PublicSessionId::parse(id).is_some() && is_token_shaped(secret, SECRET_LEN)).then_some((id, secret))
 }
 
-fn token_from_jar(jar: &CookieJar<'_>, config: &AuthConfig) -> Option<Cookie<'static>> {
-    jar.get(config.session_cookie_name()).map(|c| c.clone().into_owned())
+fn token_from_jar(jar: &CookieJar<'_>, config: &AuthConfig) -> Option<String> {
+    jar.get(Name::Session.as_str(config)).map(|c| c.value().to_string())
 }
 
 fn set_cookie(jar: &CookieJar<'_>, config: &AuthConfig, token: String, expires_at: i64) {
-    let mut cookie = Cookie::build((config.session_cookie_name(), token))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .path("/")
-        .secure(config.secure);
+    let mut cookie = cookies::build(config, Name::Session, token);
     if let Ok(expires) = OffsetDateTime::from_unix_timestamp(expires_at) {
-        cookie = cookie.expires(expires);
+        cookie.set_expires(expires);
     }
     jar.add(cookie);
 }
 
 /// Removes the session cookie (its row is already gone, or was never valid).
 pub fn clear_cookie(jar: &CookieJar<'_>, config: &AuthConfig) {
-    jar.remove(
-        Cookie::build(config.session_cookie_name())
-            .path("/")
-            .same_site(SameSite::Lax)
-            .http_only(true)
-            .secure(config.secure),
-    );
+    cookies::remove(jar, config, Name::Session);
 }
 
 /// The browser is signed out (its session was revoked or ended here): the session
@@ -101,7 +87,7 @@ pub async fn load(req: &Request<'_>) -> Result<Option<CurrentSession>, Error> {
     let Some(cookie) = token_from_jar(jar, config) else {
         return Ok(None);
     };
-    let Some((id, secret)) = split_token(cookie.value()) else {
+    let Some((id, secret)) = split_token(&cookie) else {
         clear_cookie(jar, config);
         return Ok(None);
     };
@@ -142,7 +128,7 @@ pub async fn load(req: &Request<'_>) -> Result<Option<CurrentSession>, Error> {
         let expires_at = if extend { new_expiry } else { session.expires_at };
         sessions::update_activity(&mut conn, &session.id, expires_at, now).await?;
         if extend {
-            set_cookie(jar, config, cookie.value().to_string(), expires_at);
+            set_cookie(jar, config, cookie.clone(), expires_at);
         }
         session.expires_at = expires_at;
         session.last_active_at = now;
@@ -155,7 +141,7 @@ pub async fn load(req: &Request<'_>) -> Result<Option<CurrentSession>, Error> {
 /// token. A session the browser already had is ended first (one browser, one live
 /// session), and its token is never reused (no session fixation).
 pub async fn start(
-    conn: &mut Executor,
+    conn: &mut Conn,
     jar: &CookieJar<'_>,
     config: &AuthConfig,
     user_id: &str,
@@ -163,14 +149,15 @@ pub async fn start(
     client: &ClientInfo,
 ) -> Result<(), Error> {
     end_current(conn, jar, config).await?;
-    let id = random_string(ID_BYTES);
+    let id = PublicSessionId::random();
+    let id = id.as_str();
     let secret = random_string(SECRET_BYTES);
     let now = now();
     let expires_at = extended_expiry(config, now, now);
     sessions::insert(
         conn,
         &sessions::NewSession {
-            id: &id,
+            id,
             secret_hash: &sha256_hex(&secret),
             user_id,
             now,
@@ -188,15 +175,11 @@ pub async fn start(
 
 /// Ends the session the browser holds, if it proves it (sign-out), clears the cookie
 /// and renews the CSRF token. Returns whether a session was ended.
-pub async fn end_current(
-    conn: &mut Executor,
-    jar: &CookieJar<'_>,
-    config: &AuthConfig,
-) -> Result<bool, Error> {
+pub async fn end_current(conn: &mut Conn, jar: &CookieJar<'_>, config: &AuthConfig) -> Result<bool, Error> {
     let Some(cookie) = token_from_jar(jar, config) else {
         return Ok(false);
     };
-    let ended = match split_token(cookie.value()) {
+    let ended = match split_token(&cookie) {
         Some((id, secret)) => sessions::delete_by_token(conn, id, &sha256_hex(secret)).await?,
         None => false,
     };

@@ -15,10 +15,10 @@
 
 use std::net::IpAddr;
 
-use super::token::hmac_hex;
 use crate::config::AuthConfig;
-use crate::db::{throttle, Executor};
+use crate::db::{throttle, Conn};
 use crate::error::Error;
+use crate::primitives::hmac_hex;
 
 /// How many times the per-account limit the per-IP limits are.
 pub const IP_MULTIPLE: u32 = 4;
@@ -82,12 +82,7 @@ pub fn ip(config: &AuthConfig, action: Action, ip: &str) -> Limit {
 /// does not move) but is not counted against the limits after the one that refused
 /// it: put the widest limit (the client's address) first, so an address past its limit
 /// cannot add to an account's count.
-pub async fn take(
-    conn: &mut Executor,
-    config: &AuthConfig,
-    limits: &[&Limit],
-    now: i64,
-) -> Result<(), Error> {
+pub async fn take(conn: &mut Conn, config: &AuthConfig, limits: &[&Limit], now: i64) -> Result<(), Error> {
     let window = config.signin_window as i64;
     for limit in limits {
         let (hits, start) = throttle::hit(conn, &limit.key, now, window).await?;
@@ -100,11 +95,11 @@ pub async fn take(
 
 /// Takes back the attempt [`take`] counted, when it turned out to be no failure (the
 /// right password): a person who signs in is not one try closer to a lock.
-pub async fn give_back(conn: &mut Executor, limit: &Limit) -> Result<(), Error> {
+pub async fn give_back(conn: &mut Conn, limit: &Limit) -> Result<(), Error> {
     Ok(throttle::give_back(conn, &limit.key).await?)
 }
 
 /// Forgets a counter (a successful sign-in resets its account's count).
-pub async fn reset(conn: &mut Executor, limit: &Limit) -> Result<(), Error> {
+pub async fn reset(conn: &mut Conn, limit: &Limit) -> Result<(), Error> {
     Ok(throttle::delete(conn, &limit.key).await?)
 }

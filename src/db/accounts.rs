@@ -2,8 +2,8 @@
 
 use sqlx::FromRow;
 
-use super::users::non_empty;
-use super::Executor;
+use super::Conn;
+use crate::primitives::{non_empty, or_empty};
 
 /// A linked provider account, as the account page shows it.
 #[derive(Debug, Clone, FromRow)]
@@ -25,7 +25,7 @@ pub struct NewAccount<'a> {
     pub now: i64,
 }
 
-pub async fn insert(conn: &mut Executor, a: &NewAccount<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert(conn: &mut Conn, a: &NewAccount<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO accounts (id, user_id, provider, provider_account_id, email, label, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -34,8 +34,8 @@ pub async fn insert(conn: &mut Executor, a: &NewAccount<'_>) -> Result<(), sqlx:
     .bind(a.user_id)
     .bind(a.provider)
     .bind(a.provider_account_id)
-    .bind(a.email.unwrap_or(""))
-    .bind(a.label.unwrap_or(""))
+    .bind(or_empty(a.email))
+    .bind(or_empty(a.label))
     .bind(a.now)
     .execute(conn)
     .await
@@ -44,7 +44,7 @@ pub async fn insert(conn: &mut Executor, a: &NewAccount<'_>) -> Result<(), sqlx:
 
 /// The user a provider account belongs to.
 pub async fn find_user_id(
-    conn: &mut Executor,
+    conn: &mut Conn,
     provider: &str,
     provider_account_id: &str,
 ) -> Result<Option<String>, sqlx::Error> {
@@ -60,7 +60,7 @@ pub async fn find_user_id(
 
 /// Keeps what the account page shows up to date after a sign-in with the provider.
 pub async fn update_profile(
-    conn: &mut Executor,
+    conn: &mut Conn,
     provider: &str,
     provider_account_id: &str,
     email: Option<&str>,
@@ -73,8 +73,8 @@ pub async fn update_profile(
     )
     .bind(provider)
     .bind(provider_account_id)
-    .bind(email.unwrap_or(""))
-    .bind(label.unwrap_or(""))
+    .bind(or_empty(email))
+    .bind(or_empty(label))
     .bind(now)
     .execute(conn)
     .await
@@ -82,7 +82,7 @@ pub async fn update_profile(
 }
 
 /// The user's linked accounts, oldest first.
-pub async fn list_for_user(conn: &mut Executor, user_id: &str) -> Result<Vec<Account>, sqlx::Error> {
+pub async fn list_for_user(conn: &mut Conn, user_id: &str) -> Result<Vec<Account>, sqlx::Error> {
     sqlx::query_as::<_, Account>(
         "SELECT provider, email, label, created_at FROM accounts WHERE user_id = $1 ORDER BY created_at, provider",
     )
@@ -93,7 +93,7 @@ pub async fn list_for_user(conn: &mut Executor, user_id: &str) -> Result<Vec<Acc
 
 /// How many accounts the user has linked besides `provider`.
 pub async fn count_other_providers(
-    conn: &mut Executor,
+    conn: &mut Conn,
     user_id: &str,
     provider: &str,
 ) -> Result<i64, sqlx::Error> {
@@ -107,11 +107,7 @@ pub async fn count_other_providers(
 }
 
 /// Unlinks the user's account at `provider`. Returns whether there was one.
-pub async fn delete_for_user(
-    conn: &mut Executor,
-    user_id: &str,
-    provider: &str,
-) -> Result<bool, sqlx::Error> {
+pub async fn delete_for_user(conn: &mut Conn, user_id: &str, provider: &str) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM accounts WHERE user_id = $1 AND provider = $2")
         .bind(user_id)
         .bind(provider)
@@ -124,5 +120,10 @@ impl Account {
     /// The email, or `None` when the provider gave none.
     pub fn email(&self) -> Option<String> {
         non_empty(self.email.clone())
+    }
+
+    /// How the provider names the account (GitHub's login), or `None`.
+    pub fn label(&self) -> Option<String> {
+        non_empty(self.label.clone())
     }
 }

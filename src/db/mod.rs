@@ -28,8 +28,8 @@ use crate::error::Error;
 #[database("main")]
 pub struct Db(pool::Pool);
 
-/// A pooled connection, for handlers and guards.
-pub type Conn = sqlx::pool::PoolConnection<sqlx::Any>;
+/// A connection checked out of the pool, for handlers and guards ([`Db::conn`]).
+pub type Pooled = sqlx::pool::PoolConnection<sqlx::Any>;
 
 impl Db {
     /// A connection from the pool. Every failure to get one is an outage
@@ -38,13 +38,14 @@ impl Db {
     /// or the credentials, a pool that timed out or was closed. Handlers and guards get
     /// their connections here, never from the pool directly.
     #[allow(clippy::disallowed_methods)]
-    pub async fn conn(&self) -> Result<Conn, Error> {
+    pub async fn conn(&self) -> Result<Pooled, Error> {
         self.acquire().await.map_err(Error::Unavailable)
     }
 }
 
-/// The executor every query function takes first.
-pub type Executor = sqlx::AnyConnection;
+/// The connection every query function takes first: a pooled connection derefs to it,
+/// and so does a transaction, so one function serves both.
+pub type Conn = sqlx::AnyConnection;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

@@ -2,11 +2,12 @@
 
 use sqlx::FromRow;
 
-use super::Executor;
+use super::Conn;
+use crate::primitives::or_empty;
 
 /// A flow as stored; the state and the browser binding only as hashes.
 #[derive(Debug, FromRow)]
-pub struct Flow {
+pub struct FlowRow {
     pub binding_hash: String,
     pub provider: String,
     pub pkce_verifier: String,
@@ -25,7 +26,7 @@ pub struct NewFlow<'a> {
     pub expires_at: i64,
 }
 
-pub async fn insert(conn: &mut Executor, f: &NewFlow<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert(conn: &mut Conn, f: &NewFlow<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO oauth_flows \
          (state_hash, binding_hash, provider, pkce_verifier, callback_url, link_user_id, expires_at) \
@@ -36,7 +37,7 @@ pub async fn insert(conn: &mut Executor, f: &NewFlow<'_>) -> Result<(), sqlx::Er
     .bind(f.provider)
     .bind(f.pkce_verifier)
     .bind(f.callback_url)
-    .bind(f.link_user_id.unwrap_or(""))
+    .bind(or_empty(f.link_user_id))
     .bind(f.expires_at)
     .execute(conn)
     .await
@@ -45,8 +46,8 @@ pub async fn insert(conn: &mut Executor, f: &NewFlow<'_>) -> Result<(), sqlx::Er
 
 /// Reads and deletes the flow in one statement: of two callbacks carrying the same
 /// state, exactly one gets the row.
-pub async fn take(conn: &mut Executor, state_hash: &str) -> Result<Option<Flow>, sqlx::Error> {
-    sqlx::query_as::<_, Flow>(
+pub async fn take(conn: &mut Conn, state_hash: &str) -> Result<Option<FlowRow>, sqlx::Error> {
+    sqlx::query_as::<_, FlowRow>(
         "DELETE FROM oauth_flows WHERE state_hash = $1 \
          RETURNING binding_hash, provider, pkce_verifier, callback_url, link_user_id, expires_at",
     )
@@ -57,7 +58,7 @@ pub async fn take(conn: &mut Executor, state_hash: &str) -> Result<Option<Flow>,
 }
 
 /// Deletes flows that expired by `now` (abandoned at the provider's page).
-pub async fn delete_expired(conn: &mut Executor, now: i64) -> Result<u64, sqlx::Error> {
+pub async fn delete_expired(conn: &mut Conn, now: i64) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM oauth_flows WHERE expires_at <= $1").bind(now).execute(conn).await?;
     Ok(done.rows_affected())
 }

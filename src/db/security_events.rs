@@ -2,10 +2,11 @@
 
 use sqlx::FromRow;
 
-use super::Executor;
+use super::Conn;
 
+/// An entry of the log, as the account page shows it.
 #[derive(Debug, Clone, FromRow)]
-pub struct Event {
+pub struct EventRow {
     pub kind: String,
     pub detail: String,
     pub ip: String,
@@ -23,7 +24,7 @@ pub struct NewEvent<'a> {
     pub now: i64,
 }
 
-pub async fn insert(conn: &mut Executor, e: &NewEvent<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert(conn: &mut Conn, e: &NewEvent<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO security_events (id, user_id, kind, detail, ip, user_agent, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -44,11 +45,7 @@ pub async fn insert(conn: &mut Executor, e: &NewEvent<'_>) -> Result<(), sqlx::E
 /// a failed sign-in for a known email and one for an unknown email then run the same
 /// query and take the same write path, so the time of the answer does not tell them
 /// apart. Returns whether a row was written.
-pub async fn insert_for_email(
-    conn: &mut Executor,
-    email: &str,
-    e: &NewEvent<'_>,
-) -> Result<bool, sqlx::Error> {
+pub async fn insert_for_email(conn: &mut Conn, email: &str, e: &NewEvent<'_>) -> Result<bool, sqlx::Error> {
     sqlx::query(
         "INSERT INTO security_events (id, user_id, kind, detail, ip, user_agent, created_at) \
          SELECT $1, id, $3, $4, $5, $6, $7 FROM users WHERE email = $2",
@@ -66,8 +63,8 @@ pub async fn insert_for_email(
 }
 
 /// The user's latest events, newest first.
-pub async fn list_recent(conn: &mut Executor, user_id: &str, limit: i64) -> Result<Vec<Event>, sqlx::Error> {
-    sqlx::query_as::<_, Event>(
+pub async fn list_recent(conn: &mut Conn, user_id: &str, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query_as::<_, EventRow>(
         "SELECT kind, detail, ip, user_agent, created_at FROM security_events \
          WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2",
     )
@@ -78,7 +75,7 @@ pub async fn list_recent(conn: &mut Executor, user_id: &str, limit: i64) -> Resu
 }
 
 /// Deletes events older than `before`.
-pub async fn delete_older_than(conn: &mut Executor, before: i64) -> Result<u64, sqlx::Error> {
+pub async fn delete_older_than(conn: &mut Conn, before: i64) -> Result<u64, sqlx::Error> {
     let done =
         sqlx::query("DELETE FROM security_events WHERE created_at < $1").bind(before).execute(conn).await?;
     Ok(done.rows_affected())

@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::Executor;
+use super::Conn;
 
 /// A session row joined with its user: what the per-request check loads, in one
 /// primary-key lookup.
@@ -33,7 +33,7 @@ pub struct NewSession<'a> {
     pub method: &'a str,
 }
 
-pub async fn insert(conn: &mut Executor, s: &NewSession<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert(conn: &mut Conn, s: &NewSession<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sessions \
          (id, secret_hash, user_id, created_at, expires_at, last_active_at, user_agent, ip, method) \
@@ -53,7 +53,7 @@ pub async fn insert(conn: &mut Executor, s: &NewSession<'_>) -> Result<(), sqlx:
 }
 
 /// The session check: one indexed query, by the public id (the primary key).
-pub async fn find_with_user(conn: &mut Executor, id: &str) -> Result<Option<SessionWithUser>, sqlx::Error> {
+pub async fn find_with_user(conn: &mut Conn, id: &str) -> Result<Option<SessionWithUser>, sqlx::Error> {
     sqlx::query_as::<_, SessionWithUser>(
         "SELECT s.id, s.secret_hash, s.created_at, s.expires_at, s.last_active_at, s.method, \
                 u.id AS user_id, u.name AS user_name, u.email AS user_email, u.image AS user_image \
@@ -68,7 +68,7 @@ pub async fn find_with_user(conn: &mut Executor, id: &str) -> Result<Option<Sess
 
 /// Sliding expiry and last-active, in one write; only called when one of them is due.
 pub async fn update_activity(
-    conn: &mut Executor,
+    conn: &mut Conn,
     id: &str,
     expires_at: i64,
     last_active_at: i64,
@@ -84,7 +84,7 @@ pub async fn update_activity(
 
 /// Ends one session, given proof of its token (the hash of its secret half): sign-out,
 /// and the old session of a browser that signs in again.
-pub async fn delete_by_token(conn: &mut Executor, id: &str, secret_hash: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete_by_token(conn: &mut Conn, id: &str, secret_hash: &str) -> Result<bool, sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE id = $1 AND secret_hash = $2")
         .bind(id)
         .bind(secret_hash)
@@ -106,7 +106,7 @@ pub struct SessionListing {
 
 /// The user's live sessions, most recently active first.
 pub async fn list_for_user(
-    conn: &mut Executor,
+    conn: &mut Conn,
     user_id: &str,
     now: i64,
 ) -> Result<Vec<SessionListing>, sqlx::Error> {
@@ -124,7 +124,7 @@ pub async fn list_for_user(
 /// Revokes one of the user's sessions by its public id. The user id is part of the
 /// condition, so another user's session id matches nothing. Returns whether a session
 /// was ended.
-pub async fn delete_for_user(conn: &mut Executor, user_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete_for_user(conn: &mut Conn, user_id: &str, id: &str) -> Result<bool, sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
         .bind(id)
         .bind(user_id)
@@ -135,7 +135,7 @@ pub async fn delete_for_user(conn: &mut Executor, user_id: &str, id: &str) -> Re
 
 /// Ends every session of the user that was signed in with `method` (a provider being
 /// unlinked). Returns how many.
-pub async fn delete_by_method(conn: &mut Executor, user_id: &str, method: &str) -> Result<u64, sqlx::Error> {
+pub async fn delete_by_method(conn: &mut Conn, user_id: &str, method: &str) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND method = $2")
         .bind(user_id)
         .bind(method)
@@ -145,7 +145,7 @@ pub async fn delete_by_method(conn: &mut Executor, user_id: &str, method: &str) 
 }
 
 /// Ends every session of the user but `keep` (the current one). Returns how many.
-pub async fn delete_others(conn: &mut Executor, user_id: &str, keep: &str) -> Result<u64, sqlx::Error> {
+pub async fn delete_others(conn: &mut Conn, user_id: &str, keep: &str) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
         .bind(user_id)
         .bind(keep)
@@ -156,7 +156,7 @@ pub async fn delete_others(conn: &mut Executor, user_id: &str, keep: &str) -> Re
 
 /// Ends every session of the user (a password change, before the current browser gets
 /// a fresh one). Returns how many.
-pub async fn delete_all_for_user(conn: &mut Executor, user_id: &str) -> Result<u64, sqlx::Error> {
+pub async fn delete_all_for_user(conn: &mut Conn, user_id: &str) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(conn)
@@ -167,7 +167,7 @@ pub async fn delete_all_for_user(conn: &mut Executor, user_id: &str) -> Result<u
 /// Deletes at most `limit` sessions that expired by `now`, through the `expires_at`
 /// index; the periodic clean-up calls it until a batch comes back short, so no single
 /// statement holds locks on a large part of the table.
-pub async fn delete_expired_batch(conn: &mut Executor, now: i64, limit: i64) -> Result<u64, sqlx::Error> {
+pub async fn delete_expired_batch(conn: &mut Conn, now: i64, limit: i64) -> Result<u64, sqlx::Error> {
     sqlx::query(
         "DELETE FROM sessions WHERE id IN \
          (SELECT id FROM sessions WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)",
@@ -180,7 +180,7 @@ pub async fn delete_expired_batch(conn: &mut Executor, now: i64, limit: i64) -> 
 }
 
 /// How many live sessions the user has (the account page's summary).
-pub async fn count_for_user(conn: &mut Executor, user_id: &str, now: i64) -> Result<i64, sqlx::Error> {
+pub async fn count_for_user(conn: &mut Conn, user_id: &str, now: i64) -> Result<i64, sqlx::Error> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND expires_at > $2")
         .bind(user_id)
         .bind(now)

@@ -1,11 +1,11 @@
 //! The `throttle` table: fixed-window counters shared by every instance.
 
-use super::Executor;
+use super::Conn;
 
 /// Counts one hit in the current window (a new window when the last one is over), in
 /// one statement so that concurrent hits on any instance are all counted. Returns the
 /// count with this hit, and when its window began.
-pub async fn hit(conn: &mut Executor, key: &str, now: i64, window: i64) -> Result<(i64, i64), sqlx::Error> {
+pub async fn hit(conn: &mut Conn, key: &str, now: i64, window: i64) -> Result<(i64, i64), sqlx::Error> {
     sqlx::query_as(
         "INSERT INTO throttle (key, hits, window_start) VALUES ($1, 1, $2) \
          ON CONFLICT (key) DO UPDATE SET \
@@ -22,7 +22,7 @@ pub async fn hit(conn: &mut Executor, key: &str, now: i64, window: i64) -> Resul
 }
 
 /// Takes one hit back (never below zero).
-pub async fn give_back(conn: &mut Executor, key: &str) -> Result<(), sqlx::Error> {
+pub async fn give_back(conn: &mut Conn, key: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE throttle SET hits = hits - 1 WHERE key = $1 AND hits > 0")
         .bind(key)
         .execute(conn)
@@ -30,12 +30,12 @@ pub async fn give_back(conn: &mut Executor, key: &str) -> Result<(), sqlx::Error
         .map(|_| ())
 }
 
-pub async fn delete(conn: &mut Executor, key: &str) -> Result<(), sqlx::Error> {
+pub async fn delete(conn: &mut Conn, key: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM throttle WHERE key = $1").bind(key).execute(conn).await.map(|_| ())
 }
 
 /// Deletes counters whose window began before `before`.
-pub async fn delete_expired(conn: &mut Executor, before: i64) -> Result<u64, sqlx::Error> {
+pub async fn delete_expired(conn: &mut Conn, before: i64) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM throttle WHERE window_start < $1").bind(before).execute(conn).await?;
     Ok(done.rows_affected())
 }

@@ -2,7 +2,8 @@
 
 use sqlx::FromRow;
 
-use super::Executor;
+use super::Conn;
+use crate::primitives::{non_empty, or_empty};
 
 /// A user as pages and the session JSON show it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -11,11 +12,6 @@ pub struct User {
     pub name: Option<String>,
     pub email: String,
     pub image: Option<String>,
-}
-
-/// `''` in the database is `None` in Rust (see the migration on why nothing is NULL).
-pub(crate) fn non_empty(s: String) -> Option<String> {
-    (!s.is_empty()).then_some(s)
 }
 
 #[derive(FromRow)]
@@ -32,8 +28,8 @@ impl From<UserRow> for User {
     }
 }
 
-/// A user with the password hash, for sign-in only.
-pub struct Credentials {
+/// The user who owns an email, with the password hash (for sign-in).
+pub struct EmailOwner {
     pub id: String,
     pub password_hash: Option<String>,
 }
@@ -56,18 +52,18 @@ pub struct NewUser<'a> {
     pub now: i64,
 }
 
-pub async fn insert(conn: &mut Executor, user: &NewUser<'_>) -> Result<User, sqlx::Error> {
+pub async fn insert(conn: &mut Conn, user: &NewUser<'_>) -> Result<User, sqlx::Error> {
     sqlx::query_as::<_, UserRow>(
         "INSERT INTO users (id, name, email, email_verified, image, password_hash, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
          RETURNING id, name, email, image",
     )
     .bind(user.id)
-    .bind(user.name.unwrap_or(""))
+    .bind(or_empty(user.name))
     .bind(user.email)
     .bind(user.email_verified)
-    .bind(user.image.unwrap_or(""))
-    .bind(user.password_hash.unwrap_or(""))
+    .bind(or_empty(user.image))
+    .bind(or_empty(user.password_hash))
     .bind(user.now)
     .fetch_all(conn)
     .await
@@ -75,30 +71,19 @@ pub async fn insert(conn: &mut Executor, user: &NewUser<'_>) -> Result<User, sql
     .map(User::from)
 }
 
-/// Looks a user up by normalised email, for sign-in.
-pub async fn find_credentials_by_email(
-    conn: &mut Executor,
-    email: &str,
-) -> Result<Option<Credentials>, sqlx::Error> {
+/// The user who owns `email` (normalised), if any: sign-in, sign-up's taken check,
+/// and the OAuth linking rules all ask this one question.
+pub async fn find_by_email(conn: &mut Conn, email: &str) -> Result<Option<EmailOwner>, sqlx::Error> {
     let row = sqlx::query_as::<_, CredentialsRow>("SELECT id, password_hash FROM users WHERE email = $1")
         .bind(email)
         .fetch_all(conn)
         .await
         .map(super::at_most_one)?;
-    Ok(row.map(|r| Credentials { id: r.id, password_hash: non_empty(r.password_hash) }))
-}
-
-pub async fn find_by_id(conn: &mut Executor, id: &str) -> Result<Option<User>, sqlx::Error> {
-    let row = sqlx::query_as::<_, UserRow>("SELECT id, name, email, image FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_all(conn)
-        .await
-        .map(super::at_most_one)?;
-    Ok(row.map(User::from))
+    Ok(row.map(|r| EmailOwner { id: r.id, password_hash: non_empty(r.password_hash) }))
 }
 
 /// The user's password hash, `None` when they have none (a provider-only user).
-pub async fn find_password_hash(conn: &mut Executor, id: &str) -> Result<Option<String>, sqlx::Error> {
+pub async fn find_password_hash(conn: &mut Conn, id: &str) -> Result<Option<String>, sqlx::Error> {
     let row: Option<(String,)> = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
         .bind(id)
         .fetch_all(conn)
@@ -108,15 +93,10 @@ pub async fn find_password_hash(conn: &mut Executor, id: &str) -> Result<Option<
 }
 
 /// Sets or clears (`None`) the display name.
-pub async fn update_name(
-    conn: &mut Executor,
-    id: &str,
-    name: Option<&str>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn update_name(conn: &mut Conn, id: &str, name: Option<&str>, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET name = $2, updated_at = $3 WHERE id = $1")
         .bind(id)
-        .bind(name.unwrap_or(""))
+        .bind(or_empty(name))
         .bind(now)
         .execute(conn)
         .await
@@ -125,7 +105,7 @@ pub async fn update_name(
 
 /// Replaces a password hash (a rehash at new parameters, or a password change).
 pub async fn update_password_hash(
-    conn: &mut Executor,
+    conn: &mut Conn,
     id: &str,
     hash: &str,
     now: i64,
@@ -139,21 +119,11 @@ pub async fn update_password_hash(
         .map(|_| ())
 }
 
-/// The id of the user who owns `email` (normalised), if any.
-pub async fn find_id_by_email(conn: &mut Executor, email: &str) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_all(conn)
-        .await
-        .map(super::at_most_one)?;
-    Ok(row.map(|(id,)| id))
-}
-
 /// Touches the user's row inside a transaction. Its real purpose is the row lock it
 /// takes on PostgreSQL (SQLite locks the whole database for any write): two requests
 /// that must not interleave for one user, such as unlinking two providers at once,
 /// run one after the other.
-pub async fn lock(conn: &mut Executor, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn lock(conn: &mut Conn, id: &str, now: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE users SET updated_at = $2 WHERE id = $1")
         .bind(id)
         .bind(now)

@@ -7,12 +7,18 @@ use std::fmt;
 pub struct PublicSessionId(String);
 
 impl PublicSessionId {
+    /// Random bytes in an id.
+    const BYTES: usize = 16;
+    /// Its length in base64url.
     pub const LEN: usize = 22;
 
+    /// A new random id, for a new session.
+    pub fn random() -> Self {
+        PublicSessionId(crate::primitives::random_string(Self::BYTES))
+    }
+
     pub fn parse(raw: &str) -> Option<Self> {
-        let valid = raw.len() == Self::LEN
-            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        valid.then(|| PublicSessionId(raw.to_string()))
+        crate::primitives::is_token_shaped(raw, Self::LEN).then(|| PublicSessionId(raw.to_string()))
     }
 
     pub fn as_str(&self) -> &str {

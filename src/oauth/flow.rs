@@ -10,15 +10,15 @@
 //! flow in a victim's browser). Flows expire after [`FLOW_TTL`] seconds; the periodic
 //! clean-up deletes the abandoned ones.
 
-use rocket::http::{Cookie, CookieJar, SameSite};
+use rocket::http::CookieJar;
 use rocket::time::Duration;
 
 use super::{OAuthError, Provider};
-use crate::auth::session::now;
-use crate::auth::token::{constant_time_eq, is_token_shaped, random_string, sha256_hex};
 use crate::config::AuthConfig;
-use crate::db::{oauth_flows, Executor};
+use crate::cookies::{self, Name};
+use crate::db::{oauth_flows, Conn};
 use crate::domain::CallbackUrl;
+use crate::primitives::{constant_time_eq, is_token_shaped, non_empty, now, random_string, sha256_hex};
 
 /// How long a flow may take from its start to the callback.
 pub const FLOW_TTL: i64 = 600;
@@ -27,15 +27,6 @@ pub const FLOW_TTL: i64 = 600;
 /// base64url-encode to 43 characters (PKCE asks 43 to 128).
 const RANDOM_BYTES: usize = 32;
 const RANDOM_LEN: usize = 43;
-
-/// The flow cookie's name: `__Host-` prefixed on https.
-pub fn cookie_name(config: &AuthConfig) -> &'static str {
-    if config.secure {
-        "__Host-authjs.oauth-flow"
-    } else {
-        "authjs.oauth-flow"
-    }
-}
 
 /// A new flow's secrets: the `state` and the PKCE verifier (whose S256 challenge goes
 /// to the provider).
@@ -54,7 +45,7 @@ impl Started {
 /// Records a new flow and binds it to this browser. The browser's binding value is
 /// kept when it already has one, so two sign-ins started in two tabs both work.
 pub async fn save(
-    conn: &mut Executor,
+    conn: &mut Conn,
     jar: &CookieJar<'_>,
     config: &AuthConfig,
     provider: Provider,
@@ -62,9 +53,7 @@ pub async fn save(
     callback: &CallbackUrl,
     link_user_id: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    let binding = jar
-        .get(cookie_name(config))
-        .map(|c| c.value().to_string())
+    let binding = cookies::get(jar, config, Name::OAuthFlow)
         .filter(|v| is_token_shaped(v, RANDOM_LEN))
         .unwrap_or_else(|| random_string(RANDOM_BYTES));
     oauth_flows::insert(
@@ -80,15 +69,8 @@ pub async fn save(
         },
     )
     .await?;
-    jar.add(
-        Cookie::build((cookie_name(config), binding))
-            .http_only(true)
-            // Lax: the cookie must come back on the provider's top-level redirect.
-            .same_site(SameSite::Lax)
-            .path("/")
-            .secure(config.secure)
-            .max_age(Duration::seconds(FLOW_TTL)),
-    );
+    // Lax (as every cookie here): it must come back on the provider's redirect.
+    cookies::set_for(jar, config, Name::OAuthFlow, binding, Duration::seconds(FLOW_TTL));
     Ok(())
 }
 
@@ -104,7 +86,7 @@ pub struct Flow {
 /// browser, be for this provider and not have expired. The row is gone afterwards
 /// whatever the outcome.
 pub async fn finish(
-    conn: &mut Executor,
+    conn: &mut Conn,
     jar: &CookieJar<'_>,
     config: &AuthConfig,
     provider: Provider,
@@ -112,14 +94,14 @@ pub async fn finish(
 ) -> Result<Flow, OAuthError> {
     let state = state.filter(|s| is_token_shaped(s, RANDOM_LEN)).ok_or(OAuthError::State)?;
     let row = oauth_flows::take(conn, &sha256_hex(state)).await?.ok_or(OAuthError::State)?;
-    let binding = jar.get(cookie_name(config)).map(|c| c.value().to_string()).unwrap_or_default();
+    let binding = cookies::get(jar, config, Name::OAuthFlow).unwrap_or_default();
     let bound = constant_time_eq(&sha256_hex(&binding), &row.binding_hash);
     if !bound || row.expires_at <= now() || row.provider != provider.id() {
         return Err(OAuthError::State);
     }
     Ok(Flow {
         callback: CallbackUrl::parse(Some(&row.callback_url), &config.origin),
-        link_user_id: Some(row.link_user_id).filter(|id| !id.is_empty()),
+        link_user_id: non_empty(row.link_user_id),
         pkce_verifier: row.pkce_verifier,
     })
 }

@@ -15,10 +15,10 @@
 use sqlx::Connection;
 
 use super::{OAuthError, Profile};
-use crate::auth::session::now;
-use crate::auth::token::random_string;
-use crate::db::{accounts, is_unique_violation, users, Executor};
+use crate::db::{accounts, is_unique_violation, users, Conn};
 use crate::domain::{DisplayName, Email};
+use crate::primitives::new_id;
+use crate::primitives::now;
 
 /// What the callback does next.
 #[derive(Debug, PartialEq, Eq)]
@@ -45,7 +45,7 @@ fn clean_image(url: Option<&str>) -> Option<String> {
 }
 
 pub async fn resolve(
-    conn: &mut Executor,
+    conn: &mut Conn,
     profile: &Profile,
     link_user_id: Option<&str>,
 ) -> Result<Outcome, OAuthError> {
@@ -61,7 +61,7 @@ pub async fn resolve(
         (Some(owner), None) => Outcome::SignIn { user_id: owner, created: false },
         (None, Some(me)) => {
             let account = accounts::NewAccount {
-                id: &random_string(16),
+                id: &new_id(),
                 user_id: me,
                 provider,
                 provider_account_id: &profile.account_id,
@@ -79,10 +79,10 @@ pub async fn resolve(
         }
         (None, None) => {
             let email = email.as_ref().ok_or(OAuthError::NoVerifiedEmail)?;
-            if users::find_id_by_email(&mut tx, email.as_str()).await?.is_some() {
+            if users::find_by_email(&mut tx, email.as_str()).await?.is_some() {
                 return Err(OAuthError::EmailTaken);
             }
-            let user_id = random_string(16);
+            let user_id = new_id();
             let name = profile.name.as_deref().and_then(|n| DisplayName::parse(n).ok());
             let image = clean_image(profile.image.as_deref());
             let user = users::NewUser {
@@ -100,7 +100,7 @@ pub async fn resolve(
                 Err(e) => return Err(e.into()),
             }
             let account = accounts::NewAccount {
-                id: &random_string(16),
+                id: &new_id(),
                 user_id: &user_id,
                 provider,
                 provider_account_id: &profile.account_id,

@@ -57,6 +57,19 @@ impl Provider {
         }
     }
 
+    /// The providers whose id and secret are configured, in the order pages list them.
+    pub fn enabled(config: &AuthConfig) -> impl Iterator<Item = Provider> + '_ {
+        Provider::ALL.into_iter().filter(|p| p.credentials(config).is_some())
+    }
+
+    /// Auth.js's `type` for it in `/api/auth/providers`: Google speaks OpenID Connect.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Provider::Google => "oidc",
+            Provider::GitHub => "oauth",
+        }
+    }
+
     /// The client id and secret, when this provider is enabled.
     pub fn credentials(self, config: &AuthConfig) -> Option<&ProviderCredentials> {
         match self {

@@ -13,9 +13,12 @@ mod page;
 pub use failure::Failure;
 pub use page::{ErrorPage, Html};
 
+use crate::config::AuthConfig;
+use crate::cookies::{self, Name};
+
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rocket::http::{Cookie, SameSite, Status};
+use rocket::http::Status;
 use rocket::request::{self, FromRequest, Request};
 use rocket::response::{self, Redirect, Responder};
 use rocket::serde::json::{json, Json};
@@ -152,7 +155,7 @@ impl<'r> Responder<'r, 'static> for Reply {
             }
             Reply::Redirect(url) => Redirect::to(url).respond_to(req).map(see_other),
             Reply::RedirectFlash { url, kind, message } => {
-                req.cookies().add(flash_cookie(req, kind, &message));
+                set_flash(req, kind, &message);
                 Reply::Redirect(url).respond_to(req)
             }
             Reply::Page(status, template) => {
@@ -166,18 +169,15 @@ impl<'r> Responder<'r, 'static> for Reply {
 }
 
 /// The cookie Rocket's [`rocket::request::FlashMessage`] reads, in its format, but
-/// `SameSite=Lax`: Rocket's own `Flash` cookie is `Strict`, and a browser does not send
-/// a `Strict` cookie on a redirect chain that began on another site, so the message of
-/// an OAuth return ("GitHub is connected") was lost in real browsers.
-fn flash_cookie(req: &Request<'_>, kind: &str, message: &str) -> Cookie<'static> {
-    let secure = req.rocket().state::<crate::config::AuthConfig>().is_some_and(|c| c.secure);
-    Cookie::build(("_flash", format!("{}:{kind}{message}", kind.len())))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure)
-        .max_age(rocket::time::Duration::minutes(5))
-        .build()
+/// with the app's attributes ([`cookies`]: `SameSite=Lax`): Rocket's own `Flash`
+/// cookie is `Strict`, and a browser does not send a `Strict` cookie on a redirect
+/// chain that began on another site, so the message of an OAuth return ("GitHub is
+/// connected") was lost in real browsers.
+fn set_flash(req: &Request<'_>, kind: &str, message: &str) {
+    if let Some(config) = req.rocket().state::<AuthConfig>() {
+        let value = format!("{}:{kind}{message}", kind.len());
+        cookies::set_for(req.cookies(), config, Name::Flash, value, rocket::time::Duration::minutes(5));
+    }
 }
 
 fn see_other(mut response: Response<'static>) -> Response<'static> {

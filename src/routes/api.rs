@@ -4,10 +4,10 @@ use rocket::http::Header;
 use rocket::serde::json::{json, Json, Value};
 use rocket::{get, routes, Responder, Route, State};
 
-use super::signin::enabled_providers;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::guards::MaybeSignedIn;
 use crate::config::AuthConfig;
+use crate::oauth::Provider;
 use crate::views::iso_time;
 
 pub fn routes() -> Vec<Route> {
@@ -66,16 +66,16 @@ fn providers(config: &State<AuthConfig>) -> Json<Value> {
             "callbackUrl": config.absolute(&format!("{base}/callback/credentials")),
         }),
     );
-    for p in enabled_providers(config) {
-        let kind = if p.id == "google" { "oidc" } else { "oauth" };
+    for p in Provider::enabled(config) {
+        let id = p.id();
         map.insert(
-            p.id.into(),
+            id.into(),
             json!({
-                "id": p.id,
-                "name": p.name,
-                "type": kind,
-                "signinUrl": config.absolute(&format!("{base}/signin/{}", p.id)),
-                "callbackUrl": config.absolute(&format!("{base}/callback/{}", p.id)),
+                "id": id,
+                "name": p.name(),
+                "type": p.kind(),
+                "signinUrl": config.absolute(&format!("{base}/signin/{id}")),
+                "callbackUrl": config.absolute(&format!("{base}/callback/{id}")),
             }),
         );
     }

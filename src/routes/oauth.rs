@@ -33,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::oauth::flow::{self, Started};
 use crate::oauth::linking::{self, Outcome};
 use crate::oauth::{self, OAuthError, Provider};
+use crate::primitives::now;
 use crate::reply::{ErrorPage, Failure, Html, Reply, ReplyMode};
 
 /// `/account/connect/<provider>`, mounted at `/`.
@@ -47,7 +48,7 @@ pub fn api_routes() -> Vec<Route> {
 
 /// The provider a path names, when it is enabled.
 fn enabled(id: &str, config: &AuthConfig) -> Result<Provider> {
-    Provider::parse(id).filter(|p| p.credentials(config).is_some()).ok_or(Error::NotFound)
+    Provider::enabled(config).find(|p| p.id() == id).ok_or(Error::NotFound)
 }
 
 /// A provider's refusal: the Auth.js code and the sentence the user reads.
@@ -189,7 +190,7 @@ async fn start(
     {
         let mut conn = ctx.db.conn().await?;
         let limit = throttle::ip(config, Action::OAuthStart, &ctx.client.ip);
-        throttle::take(&mut conn, config, &[&limit], session::now()).await?;
+        throttle::take(&mut conn, config, &[&limit], now()).await?;
     }
     let started = Started::new();
     let url = match oauth::start_url(ctx.oauth(), provider, config, &started).await {

@@ -15,6 +15,7 @@ use crate::auth::session::{self, ACTIVITY_INTERVAL};
 use crate::db::sessions;
 use crate::domain::{describe_device, PublicSessionId};
 use crate::error::{Error, Result};
+use crate::primitives::now;
 use crate::reply::{Html, Reply};
 use crate::views::{Base, SessionRow, SessionsPage, TimeView};
 
@@ -26,7 +27,7 @@ pub fn routes() -> Vec<Route> {
 /// Signed out: 303 to `/signin?callbackUrl=/sessions` (401 for JSON clients).
 #[get("/sessions")]
 async fn list(me: SignedIn<'_>, ctx: Ctx<'_>, flash: Option<FlashMessage<'_>>) -> Result<Html> {
-    let now = session::now();
+    let now = now();
     let mut conn = ctx.db.conn().await?;
     let rows = sessions::list_for_user(&mut conn, &me.0.user.id, now).await?;
     let sessions = rows

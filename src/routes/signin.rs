@@ -17,6 +17,8 @@ use crate::config::AuthConfig;
 use crate::db::users;
 use crate::domain::{has_control_chars, CallbackUrl, Email, Password};
 use crate::error::Result;
+use crate::oauth::Provider;
+use crate::primitives::now;
 use crate::reply::Reply;
 use crate::reply::{ErrorPage, Html};
 use crate::views::{Base, FieldErrors, ProviderView, SigninPage};
@@ -37,18 +39,6 @@ pub struct PageQuery {
     pub error: Option<String>,
 }
 
-/// The providers with credentials configured, for buttons and `/providers`.
-pub fn enabled_providers(config: &AuthConfig) -> Vec<ProviderView> {
-    let mut providers = Vec::new();
-    if config.google.is_some() {
-        providers.push(ProviderView { id: "google", name: "Google" });
-    }
-    if config.github.is_some() {
-        providers.push(ProviderView { id: "github", name: "GitHub" });
-    }
-    providers
-}
-
 /// What the sign-in page shows, whether fresh or after a failed attempt.
 struct PageState {
     callback: CallbackUrl,
@@ -66,7 +56,7 @@ fn render(base: Base, config: &AuthConfig, state: PageState, signed_in_as: Optio
             email: state.email,
             error: state.error,
             errors: state.errors,
-            providers: enabled_providers(config),
+            providers: Provider::enabled(config).map(ProviderView::from).collect(),
             signed_in_as,
         },
     )
@@ -141,8 +131,8 @@ async fn credentials(form: Payload<CredentialsForm>, ctx: Ctx<'_>) -> Result<Rep
     let ip_limit = throttle::ip(config, Action::SignIn, &client.ip);
     let user = {
         let mut conn = db.conn().await?;
-        throttle::take(&mut conn, config, &[&ip_limit, &account_limit], session::now()).await?;
-        users::find_credentials_by_email(&mut conn, email.as_str()).await?
+        throttle::take(&mut conn, config, &[&ip_limit, &account_limit], now()).await?;
+        users::find_by_email(&mut conn, email.as_str()).await?
     };
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let verified = hasher.verify(&password, stored).await?;
@@ -163,7 +153,7 @@ async fn credentials(form: Payload<CredentialsForm>, ctx: Ctx<'_>) -> Result<Rep
         // The configured cost changed since this hash was made: upgrade it now, while
         // the plaintext is at hand. A failure here must not fail the sign-in.
         match hasher.hash(&password).await {
-            Ok(hash) => users::update_password_hash(&mut conn, &user.id, &hash, session::now()).await?,
+            Ok(hash) => users::update_password_hash(&mut conn, &user.id, &hash, now()).await?,
             Err(e) => log::warn!("rehashing a password failed: {e}"),
         }
     }

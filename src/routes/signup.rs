@@ -17,6 +17,7 @@ use crate::config::AuthConfig;
 use crate::db::{self, users};
 use crate::domain::{has_control_chars, CallbackUrl, DisplayName, Email, Password};
 use crate::error::Result;
+use crate::primitives::{new_id, now};
 use crate::reply::{Html, Reply};
 use crate::views::{Base, FieldErrors, SignupPage};
 
@@ -87,7 +88,7 @@ async fn signup(form: Payload<SignupForm>, ctx: Ctx<'_>) -> Result<Reply> {
     {
         let mut conn = db.conn().await?;
         let limit = throttle::ip(config, Action::SignUp, &client.ip);
-        throttle::take(&mut conn, config, &[&limit], session::now()).await?;
+        throttle::take(&mut conn, config, &[&limit], now()).await?;
     }
 
     // The cheap checks.
@@ -119,7 +120,7 @@ async fn signup(form: Payload<SignupForm>, ctx: Ctx<'_>) -> Result<Reply> {
     // still decides a race between two sign-ups that both pass this check.
     {
         let mut conn = db.conn().await?;
-        if users::find_credentials_by_email(&mut conn, email.as_str()).await?.is_some() {
+        if users::find_by_email(&mut conn, email.as_str()).await?.is_some() {
             return Ok(failure(taken()));
         }
     }
@@ -129,7 +130,7 @@ async fn signup(form: Payload<SignupForm>, ctx: Ctx<'_>) -> Result<Reply> {
     }
     let hash = hasher.hash(&password).await?;
     let mut conn = db.conn().await?;
-    let id = crate::auth::token::random_string(16);
+    let id = new_id();
     let new_user = users::NewUser {
         id: &id,
         name: name.as_deref(),
@@ -137,7 +138,7 @@ async fn signup(form: Payload<SignupForm>, ctx: Ctx<'_>) -> Result<Reply> {
         email_verified: 0,
         image: None,
         password_hash: Some(&hash),
-        now: session::now(),
+        now: now(),
     };
     match users::insert(&mut conn, &new_user).await {
         Ok(_) => {}

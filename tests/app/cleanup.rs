@@ -1,7 +1,7 @@
 //! The periodic clean-up of expired sessions.
 
-use rocket_auth::auth::cleanup::{delete_expired, BATCH};
 use rocket_auth::db::Db;
+use rocket_auth::housekeeping::{delete_expired_sessions, BATCH};
 use rocket_db_pools::Database;
 
 use crate::common::TestApp;
@@ -39,12 +39,12 @@ async fn the_clean_up_deletes_every_expired_session_in_batches_and_keeps_live_on
     insert_sessions(&app, "new-", 40, now() + 3600).await;
 
     let db = Db::fetch(app.client.rocket()).unwrap();
-    let deleted = delete_expired(db, now()).await.unwrap();
+    let deleted = delete_expired_sessions(db, now()).await.unwrap();
     assert_eq!(deleted, expired as u64);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions WHERE id LIKE $1", "old-%").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions WHERE id LIKE $1", "new-%").await, 40);
     assert!(app.session_json().await.is_object(), "the signed-in browser is untouched");
-    assert_eq!(delete_expired(db, now()).await.unwrap(), 0, "a second run finds nothing");
+    assert_eq!(delete_expired_sessions(db, now()).await.unwrap(), 0, "a second run finds nothing");
 }
 
 #[rocket::async_test]
@@ -86,6 +86,6 @@ async fn the_clean_up_deletes_abandoned_oauth_flows() {
         .await;
     }
     let db = Db::fetch(app.client.rocket()).unwrap();
-    assert_eq!(rocket_auth::auth::cleanup::delete_expired_flows(db, now()).await.unwrap(), 1);
+    assert_eq!(rocket_auth::housekeeping::delete_expired_flows(db, now()).await.unwrap(), 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM oauth_flows WHERE state_hash = $1", "live").await, 1);
 }

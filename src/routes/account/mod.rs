@@ -14,11 +14,12 @@ use crate::auth::audit::Event;
 use crate::auth::context::Ctx;
 use crate::auth::form::Payload;
 use crate::auth::guards::SignedIn;
-use crate::auth::session::{self, CurrentSession};
+use crate::auth::session::CurrentSession;
 use crate::db::{accounts, security_events, sessions, users};
 use crate::domain::{describe_device, has_control_chars, DisplayName, Password};
 use crate::error::Result;
 use crate::oauth::Provider;
+use crate::primitives::now;
 use crate::reply::{Html, Reply, ReplyMode};
 use crate::views::{AccountPage, ActivityRow, Base, FieldErrors, ProviderLink, TimeView};
 
@@ -50,7 +51,7 @@ async fn render(
     let config = ctx.config;
     let mut conn = ctx.db.conn().await?;
     let has_password = users::find_password_hash(&mut conn, &me.user.id).await?.is_some();
-    let now = session::now();
+    let now = now();
     let session_count = sessions::count_for_user(&mut conn, &me.user.id, now).await?;
     let linked = accounts::list_for_user(&mut conn, &me.user.id).await?;
     let activity = security_events::list_recent(&mut conn, &me.user.id, ACTIVITY_SHOWN)
@@ -77,9 +78,7 @@ async fn render(
                 id: p.id(),
                 name: p.name(),
                 linked: account.is_some(),
-                label: account
-                    .map(|a| if a.label.is_empty() { a.email.clone() } else { a.label.clone() })
-                    .unwrap_or_default(),
+                label: account.and_then(|a| a.label().or_else(|| a.email())).unwrap_or_default(),
                 linked_since: account.map(|a| TimeView::new(a.created_at, now)),
                 can_unlink: ways > 1,
                 enabled,
@@ -152,7 +151,7 @@ async fn name(me: SignedIn<'_>, form: Payload<NameForm>, ctx: Ctx<'_>) -> Result
         }
     };
     let mut conn = ctx.db.conn().await?;
-    users::update_name(&mut conn, &me.0.user.id, name.as_deref(), session::now()).await?;
+    users::update_name(&mut conn, &me.0.user.id, name.as_deref(), now()).await?;
     let message = if name.as_deref().is_some() { "Your name was saved." } else { "Your name was removed." };
     Ok(Reply::done(ctx.config.absolute("/account"), message))
 }

@@ -18,6 +18,7 @@ use crate::auth::throttle;
 use crate::db::{sessions, users};
 use crate::domain::{Email, Password};
 use crate::error::Result;
+use crate::primitives::now;
 use crate::reply::Reply;
 use crate::views::FieldErrors;
 
@@ -70,7 +71,7 @@ pub(super) async fn password(me: SignedIn<'_>, form: Payload<PasswordForm>, ctx:
         let limit = throttle::account(config, &me.user.email);
         {
             let mut conn = ctx.db.conn().await?;
-            throttle::take(&mut conn, config, &[&limit], session::now()).await?;
+            throttle::take(&mut conn, config, &[&limit], now()).await?;
         }
         if !hasher.verify(current, stored).await?.matches {
             let errors =
@@ -88,7 +89,7 @@ pub(super) async fn password(me: SignedIn<'_>, form: Payload<PasswordForm>, ctx:
     let hash = hasher.hash(&new).await?;
     let mut conn = ctx.db.conn().await?;
     let mut tx = conn.begin().await?;
-    users::update_password_hash(&mut tx, &me.user.id, &hash, session::now()).await?;
+    users::update_password_hash(&mut tx, &me.user.id, &hash, now()).await?;
     sessions::delete_all_for_user(&mut tx, &me.user.id).await?;
     // A change proved the current password; setting a first password proved nothing
     // new, so the fresh session keeps the way this one was signed in (and dies with

@@ -14,6 +14,7 @@ use crate::auth::session;
 use crate::db::{accounts, sessions, users};
 use crate::error::{Error, Result};
 use crate::oauth::Provider;
+use crate::primitives::now;
 use crate::reply::Reply;
 
 /// `POST /account/unlink/<provider>` (`csrfToken`): disconnects the provider and ends
@@ -34,7 +35,7 @@ pub(super) async fn unlink(
     let name = provider.name();
     let mut conn = ctx.db.conn().await?;
     let mut tx = conn.begin().await?;
-    users::lock(&mut tx, &me.user.id, session::now()).await?;
+    users::lock(&mut tx, &me.user.id, now()).await?;
     let has_password = users::find_password_hash(&mut tx, &me.user.id).await?.is_some();
     let others = accounts::count_other_providers(&mut tx, &me.user.id, provider.id()).await?;
     if !has_password && others == 0 {

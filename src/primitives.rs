@@ -1,4 +1,6 @@
-//! Random tokens and the hashes and MACs that protect them.
+//! The primitives every layer may use, and which use nothing of the crate: the time,
+//! random tokens and ids, the hashes and MACs that protect tokens at rest, and how an
+//! absent value is spelled in the database.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -7,6 +9,31 @@ use rand::rngs::OsRng;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+/// The current Unix time in seconds: every stored time is one.
+pub fn now() -> i64 {
+    rocket::time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Random bytes in a new row id.
+const ID_BYTES: usize = 16;
+
+/// A new random id for a row (a user, an account, a log entry): 16 bytes, base64url,
+/// 22 characters.
+pub fn new_id() -> String {
+    random_string(ID_BYTES)
+}
+
+/// `''` in the database is `None` in Rust: no column is nullable (sqlx 0.7's `Any`
+/// driver can neither decode nor bind a NULL portably; see the first migration).
+pub fn non_empty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+/// `None` as the database spells it: `''`.
+pub fn or_empty(s: Option<&str>) -> &str {
+    s.unwrap_or("")
+}
 
 /// `n` bytes from the operating system's CSPRNG, base64url without padding.
 pub fn random_string(n: usize) -> String {

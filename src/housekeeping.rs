@@ -1,5 +1,5 @@
-//! The periodic clean-up of expired sessions (and of abandoned OAuth flows, finished
-//! throttle windows, and security-log entries past their retention). Expired sessions are refused on use
+//! Housekeeping: the periodic clean-up of expired sessions, abandoned OAuth flows,
+//! finished throttle windows, and security-log entries past their retention. Expired sessions are refused on use
 //! anyway; this keeps the table from growing without bound. It starts with the app
 //! (at liftoff) and runs every `AUTH_SESSION_CLEANUP_INTERVAL` seconds, first one
 //! interval after start so a restart loop cannot hammer the database.
@@ -23,10 +23,10 @@ use rocket::tokio::{self, time};
 use rocket::{Orbit, Rocket};
 use rocket_db_pools::Database;
 
-use super::session::now;
 use crate::config::AuthConfig;
 use crate::db::{oauth_flows, security_events, sessions, throttle, Db};
 use crate::error::Error;
+use crate::primitives::now;
 
 /// Rows deleted per statement.
 pub const BATCH: i64 = 100;
@@ -38,7 +38,7 @@ pub const REST_PER_WORK: u32 = 4;
 const MIN_REST: Duration = Duration::from_millis(20);
 
 /// Deletes every session that expired by `now`, batch by batch. Returns how many.
-pub async fn delete_expired(db: &Db, now: i64) -> Result<u64, Error> {
+pub async fn delete_expired_sessions(db: &Db, now: i64) -> Result<u64, Error> {
     let mut total = 0;
     loop {
         let started = time::Instant::now();
@@ -73,12 +73,12 @@ pub async fn delete_stale_records(db: &Db, now: i64, window: i64) -> Result<u64,
 }
 
 /// Starts the clean-up task at liftoff; it ends when Rocket shuts down.
-pub struct SessionCleanup;
+pub struct Housekeeping;
 
 #[rocket::async_trait]
-impl Fairing for SessionCleanup {
+impl Fairing for Housekeeping {
     fn info(&self) -> Info {
-        Info { name: "Expired-session clean-up", kind: Kind::Liftoff }
+        Info { name: "Housekeeping", kind: Kind::Liftoff }
     }
 
     async fn on_liftoff(&self, rocket: &Rocket<Orbit>) {
@@ -101,7 +101,7 @@ impl Fairing for SessionCleanup {
                     _ = ticks.tick() => {}
                     _ = &mut shutdown => return,
                 }
-                match delete_expired(&db, now()).await {
+                match delete_expired_sessions(&db, now()).await {
                     Ok(0) => {}
                     Ok(n) => log::info!("deleted {n} expired sessions"),
                     Err(e) => log::warn!("expired-session clean-up failed, will retry: {e}"),
