@@ -36,51 +36,16 @@ pub mod views;
 
 use base64::Engine;
 use rocket::fairing::AdHoc;
-use rocket::figment::providers::Serialized;
-use rocket::figment::value::Value;
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 use rocket_dyn_templates::Template;
 
 use crate::auth::password::Hasher;
-use crate::config::{AuthConfig, STRING_ENV, VALUE_ENV};
+use crate::config::AuthConfig;
 use crate::db::{Backend, Db};
 
-/// Rocket's figment: the app's built-in defaults ([`config::rocket_defaults`]), then
-/// Rocket.toml if there is one, then `ROCKET_*`, with Auth.js's environment names
-/// merged on top so the environment wins, and Rocket's `X-Real-IP` trust turned off:
-/// any client can send that header, so the client IP is the socket's unless
-/// `AUTH_TRUST_HOST` declares a proxy. The defaults live in the binary, so it behaves
-/// the same from any directory, with or without Rocket.toml.
-pub fn figment() -> Figment {
-    figment_with_env(|name| std::env::var(name).ok())
-}
-
-/// [`figment`] with the environment read through `lookup`: how tests set `AUTH_*`
-/// variables without touching the process environment that parallel tests share.
-pub fn figment_with_env(lookup: impl Fn(&str) -> Option<String>) -> Figment {
-    use rocket::figment::providers::{Env, Format, Toml};
-    use rocket::figment::Profile;
-    let mut figment = Figment::from(rocket::Config::default())
-        .merge(config::rocket_defaults())
-        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
-        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
-        .select(Profile::from_env_or("ROCKET_PROFILE", rocket::Config::DEFAULT_PROFILE));
-    for (env, key) in STRING_ENV {
-        if let Some(value) = lookup(env) {
-            figment = figment.merge(Serialized::global(key, value));
-        }
-    }
-    for (env, key) in VALUE_ENV {
-        if let Some(value) = lookup(env) {
-            // Parsed as figment parses any environment value: numbers, booleans, text.
-            let value: Value = value.parse().unwrap_or_else(|_| Value::from(value));
-            figment = figment.merge(Serialized::global(key, value));
-        }
-    }
-    figment.merge(("ip_header", false))
-}
+pub use config::env::{figment, figment_with_env};
 
 /// Builds the app from `figment`. A configuration error does not panic: the returned
 /// Rocket fails at ignition with a message naming the key.

@@ -38,7 +38,7 @@ pub fn client_ip(req: &Request<'_>, config: &AuthConfig) -> Option<IpAddr> {
 
 impl ClientInfo {
     /// The client of `req`: its IP (see [`client_ip`]) and its user agent, without
-    /// control characters, at most [`MAX_USER_AGENT`] characters.
+    /// control characters, at most 512 characters.
     pub fn of(req: &Request<'_>, config: &AuthConfig) -> Self {
         let ip = client_ip(req, config).map(|ip| ip.to_string()).unwrap_or_default();
         let user_agent: String = req

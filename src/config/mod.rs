@@ -1,92 +1,26 @@
 //! Typed configuration, read once from Rocket's figment.
 //!
-//! Rocket.toml (`[default.auth]`, `[debug.auth]`, `[release.auth]`) holds the defaults;
-//! the environment variables Auth.js users already have in their `.env` (`AUTH_SECRET`,
-//! `AUTH_URL`, …) are merged on top by [`crate::figment`], so the environment wins.
-//! Every value is checked here, at ignition: a value that does not parse stops the app
-//! with a message that names the key, instead of failing on the first request.
+//! The defaults are built in ([`defaults`]); Rocket.toml (`[default.auth]`,
+//! `[debug.auth]`, `[release.auth]`) may override them, and the environment variables
+//! Auth.js users already have in their `.env` (`AUTH_SECRET`, `AUTH_URL`, …) are
+//! merged on top by [`env::figment`], so the environment wins. Every value is checked
+//! here, at ignition: a value that does not parse stops the app with a message that
+//! names the key, instead of failing on the first request.
+
+pub mod defaults;
+pub mod env;
+mod secret;
 
 use std::fmt;
 
 use rocket::figment::Figment;
 use serde::{de, Deserialize, Deserializer};
-use sha2::{Digest, Sha512};
 use url::Url;
 
-/// The database used when `DATABASE_URL` is not set: a file created on first start.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/auth.db";
-
-/// The Rocket settings the app ships with, under Rocket.toml and the environment (both
-/// may override them). Built in, so the binary behaves the same from any directory.
-///
-/// - Body limits: auth forms are a few hundred bytes; 16 KiB leaves room and keeps a
-///   flood of large bodies cheap (Rocket's own JSON limit is 1 MiB).
-/// - The pool, `databases.main`: 8 connections. A signed-in request holds one for a
-///   single query and sign-in holds none while argon2 runs, so a few serve many
-///   requests: on 2 cores, 4, 8 and 16 gave the same session-check throughput on both
-///   databases and 32 was slower on PostgreSQL (more backends contending for the same
-///   cores); 8 leaves room for bursts of sign-in writes and lets a dozen instances
-///   share one PostgreSQL's 100 connections. `connect_timeout` (5 s) is how long a
-///   request waits for a connection (and, on SQLite, for the write lock) before 503;
-///   `idle_timeout` (600 s) gives a quiet instance's PostgreSQL backends back.
-/// - `ip_header = false`: the client IP is the socket's (see [`crate::figment`]).
-/// - A release build listens on every interface (`0.0.0.0`), as a container needs.
-pub fn rocket_defaults() -> impl rocket::figment::Provider {
-    use rocket::figment::providers::Serialized;
-    let limits = serde_json::json!({
-        "form": "16KiB", "data-form": "16KiB", "json": "16KiB", "string": "16KiB",
-        "bytes": "16KiB", "file": "1MiB",
-    });
-    let all = serde_json::json!({
-        "ip_header": false,
-        "limits": limits,
-        "databases": { "main": {
-            "url": DEFAULT_DATABASE_URL,
-            "max_connections": 8,
-            "connect_timeout": 5,
-            "idle_timeout": 600,
-        }},
-    });
-    let release = serde_json::json!({ "address": "0.0.0.0" });
-    rocket::figment::Figment::from(Serialized::defaults(all)).merge(Serialized::from(release, "release"))
-}
-
-pub use crate::domain::PASSWORD_MAX_LENGTH;
-
-/// Shortest `AUTH_SECRET` accepted: 32 characters, what `openssl rand -base64 32` gives.
-pub const SECRET_MIN_LENGTH: usize = 32;
-
-/// The environment variables read as strings, with their key under `auth`.
-/// They are merged as strings on purpose: figment's own environment provider would
-/// turn an all-digit client id or secret into a number and then refuse it.
-pub const STRING_ENV: &[(&str, &str)] = &[
-    ("AUTH_SECRET", "auth.secret"),
-    ("AUTH_URL", "auth.url"),
-    ("AUTH_GOOGLE_ID", "auth.google_id"),
-    ("AUTH_GOOGLE_SECRET", "auth.google_secret"),
-    ("AUTH_GOOGLE_ISSUER", "auth.google_issuer"),
-    ("AUTH_GITHUB_ID", "auth.github_id"),
-    ("AUTH_GITHUB_SECRET", "auth.github_secret"),
-    ("AUTH_GITHUB_URL", "auth.github_url"),
-    ("AUTH_GITHUB_API_URL", "auth.github_api_url"),
-    ("DATABASE_URL", "databases.main.url"),
-];
-
-/// The environment variables read as numbers or flags, with their key under `auth`.
-pub const VALUE_ENV: &[(&str, &str)] = &[
-    ("AUTH_TRUST_HOST", "auth.trust_host"),
-    ("AUTH_SESSION_MAX_AGE", "auth.session_max_age"),
-    ("AUTH_SESSION_UPDATE_AGE", "auth.session_update_age"),
-    ("AUTH_SESSION_ABSOLUTE_MAX_AGE", "auth.session_absolute_max_age"),
-    ("AUTH_SESSION_CLEANUP_INTERVAL", "auth.session_cleanup_interval"),
-    ("AUTH_ARGON2_MEMORY_KIB", "auth.argon2_memory_kib"),
-    ("AUTH_ARGON2_ITERATIONS", "auth.argon2_iterations"),
-    ("AUTH_ARGON2_PARALLELISM", "auth.argon2_parallelism"),
-    ("AUTH_PASSWORD_MIN_LENGTH", "auth.password_min_length"),
-    ("AUTH_SIGNIN_MAX_FAILURES", "auth.signin_max_failures"),
-    ("AUTH_SIGNIN_WINDOW", "auth.signin_window"),
-    ("AUTH_PROVIDER_TIMEOUT", "auth.provider_timeout"),
-];
+use crate::domain::PASSWORD_MAX_LENGTH;
+pub use defaults::DEFAULT_DATABASE_URL;
+pub use env::{STRING_ENV, VALUE_ENV};
+pub use secret::{Secret, SECRET_MIN_LENGTH};
 
 /// The `[auth]` table as written by the user, before checks.
 #[derive(Deserialize)]
@@ -132,57 +66,6 @@ struct RawConfig {
     provider_timeout: u64,
 }
 
-mod defaults {
-    /// `AUTH_URL` of a debug run; a release run must say where it is served.
-    pub const DEBUG_URL: &str = "http://localhost:8000";
-
-    pub fn base_path() -> String {
-        "/api/auth".into()
-    }
-    pub fn google_issuer() -> String {
-        "https://accounts.google.com".into()
-    }
-    pub fn github_url() -> String {
-        "https://github.com".into()
-    }
-    pub fn github_api_url() -> String {
-        "https://api.github.com".into()
-    }
-    pub fn session_max_age() -> u64 {
-        30 * 24 * 3600
-    }
-    pub fn session_update_age() -> u64 {
-        24 * 3600
-    }
-    pub fn session_absolute_max_age() -> u64 {
-        90 * 24 * 3600
-    }
-    pub fn session_cleanup_interval() -> u64 {
-        3600
-    }
-    pub fn argon2_memory_kib() -> u32 {
-        19_456
-    }
-    pub fn argon2_iterations() -> u32 {
-        2
-    }
-    pub fn argon2_parallelism() -> u32 {
-        1
-    }
-    pub fn password_min_length() -> usize {
-        8
-    }
-    pub fn signin_max_failures() -> u32 {
-        5
-    }
-    pub fn signin_window() -> u64 {
-        900
-    }
-    pub fn provider_timeout() -> u64 {
-        10
-    }
-}
-
 /// Accepts `true/false`, `1/0`, `yes/no`, `on/off` (any case) from TOML or the environment.
 fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     #[derive(Deserialize)]
@@ -202,42 +85,6 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
             _ => Err(de::Error::custom(format!("expected true or false, found {s:?}"))),
         },
         Raw::Int(n) => Err(de::Error::custom(format!("expected true or false, found {n}"))),
-    }
-}
-
-/// A secret that never prints: `Debug` shows its length only.
-#[derive(Clone)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    /// The raw key bytes, for HMAC.
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-
-    /// The secret as text (every secret comes from text configuration).
-    pub fn expose_str(&self) -> &str {
-        std::str::from_utf8(&self.0).unwrap_or_default()
-    }
-
-    /// A fresh random secret, for debug runs started without `AUTH_SECRET`.
-    pub fn generate() -> Self {
-        Secret(crate::primitives::random_string(32).into_bytes())
-    }
-
-    /// Rocket's 512-bit `secret_key` (private cookies), derived from this secret with
-    /// domain separation, so several instances sharing `AUTH_SECRET` share it too.
-    pub fn rocket_secret_key(&self) -> Vec<u8> {
-        let mut hasher = Sha512::new();
-        hasher.update(b"rocket-auth/rocket-secret-key/v1\0");
-        hasher.update(&self.0);
-        hasher.finalize().to_vec()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret([{} bytes redacted])", self.0.len())
     }
 }
 

@@ -1,0 +1,44 @@
+//! The secret type: `AUTH_SECRET` and the provider secrets, never printed.
+
+use std::fmt;
+
+use sha2::{Digest, Sha512};
+
+/// Shortest `AUTH_SECRET` accepted: 32 characters, what `openssl rand -base64 32` gives.
+pub const SECRET_MIN_LENGTH: usize = 32;
+
+/// A secret that never prints: `Debug` shows its length only.
+#[derive(Clone)]
+pub struct Secret(pub(super) Vec<u8>);
+
+impl Secret {
+    /// The raw key bytes, for HMAC.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The secret as text (every secret comes from text configuration).
+    pub fn expose_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// A fresh random secret, for debug runs started without `AUTH_SECRET`.
+    pub fn generate() -> Self {
+        Secret(crate::primitives::random_string(32).into_bytes())
+    }
+
+    /// Rocket's 512-bit `secret_key` (private cookies), derived from this secret with
+    /// domain separation, so several instances sharing `AUTH_SECRET` share it too.
+    pub fn rocket_secret_key(&self) -> Vec<u8> {
+        let mut hasher = Sha512::new();
+        hasher.update(b"rocket-auth/rocket-secret-key/v1\0");
+        hasher.update(&self.0);
+        hasher.finalize().to_vec()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret([{} bytes redacted])", self.0.len())
+    }
+}
