@@ -4,8 +4,7 @@
 
 use super::client::ClientInfo;
 use crate::db::{security_events, Conn};
-use crate::primitives::new_id;
-use crate::primitives::now;
+use crate::primitives::{new_id, now};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,8 +17,7 @@ use crate::db::users::User;
 use crate::db::{sessions, Conn, Db};
 use crate::domain::PublicSessionId;
 use crate::error::Error;
-use crate::primitives::non_empty;
-use crate::primitives::{constant_time_eq, is_token_shaped, now, random_string, sha256_hex};
+use crate::primitives::{constant_time_eq, is_token_shaped, non_empty, now, random_string, sha256_hex};
 
 /// Seconds between two writes of a session's last-active time. Inside this interval
 /// (and the `updateAge` window) a request writes nothing.

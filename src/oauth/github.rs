@@ -7,7 +7,8 @@
 use oauth2::AuthType;
 use serde::Deserialize;
 
-use super::{exchange_code, Endpoints, OAuth, OAuthError, Profile, Provider};
+use super::client::{Endpoints, OAuth};
+use super::{OAuthError, RawProfile};
 use crate::config::AuthConfig;
 
 const SCOPES: &[&str] = &["read:user", "user:email"];
@@ -20,37 +21,15 @@ fn join(base: &url::Url, path: &str) -> String {
     format!("{}{path}", base.as_str().trim_end_matches('/'))
 }
 
-/// The OAuth endpoints under `AUTH_GITHUB_URL`.
-struct Urls {
-    authorize: String,
-    token: String,
-}
-
-impl Urls {
-    fn new(config: &AuthConfig) -> Self {
-        Urls {
-            authorize: join(&config.github_url, "/login/oauth/authorize"),
-            token: join(&config.github_url, "/login/oauth/access_token"),
-        }
+/// GitHub's endpoints. It reads the client's credentials from the body.
+pub(super) fn endpoints(config: &AuthConfig) -> Endpoints {
+    Endpoints {
+        authorize: join(&config.github_url, "/login/oauth/authorize"),
+        token: join(&config.github_url, "/login/oauth/access_token"),
+        profile: join(&config.github_api_url, "/user"),
+        scopes: SCOPES,
+        auth_type: AuthType::RequestBody,
     }
-
-    fn endpoints(&self) -> Endpoints<'_> {
-        // GitHub reads the client's credentials from the body.
-        Endpoints {
-            authorize: &self.authorize,
-            token: &self.token,
-            scopes: SCOPES,
-            auth_type: AuthType::RequestBody,
-        }
-    }
-}
-
-pub(crate) fn authorize_url(
-    config: &AuthConfig,
-    state: &str,
-    pkce_verifier: &str,
-) -> Result<String, OAuthError> {
-    super::authorize_url(Provider::GitHub, config, &Urls::new(config).endpoints(), state, pkce_verifier)
 }
 
 #[derive(Deserialize)]
@@ -68,25 +47,22 @@ struct Email {
     verified: bool,
 }
 
-pub(crate) async fn profile(
+/// The person, from `/user` and `/user/emails`.
+pub(super) async fn profile(
     oauth: &OAuth,
     config: &AuthConfig,
-    code: &str,
-    pkce_verifier: &str,
-) -> Result<Profile, OAuthError> {
-    let urls = Urls::new(config);
-    let token =
-        exchange_code(oauth, Provider::GitHub, config, &urls.endpoints(), code, pkce_verifier).await?;
-    let api = &config.github_api_url;
-    let user: User = oauth.get_json("GitHub /user", &join(api, "/user"), Some(&token), API_HEADERS).await?;
+    endpoints: &Endpoints,
+    token: &str,
+) -> Result<RawProfile, OAuthError> {
+    let user: User = oauth.get_json("GitHub /user", &endpoints.profile, Some(token), API_HEADERS).await?;
+    let emails_url = join(&config.github_api_url, "/user/emails");
     let emails: Vec<Email> =
-        oauth.get_json("GitHub /user/emails", &join(api, "/user/emails"), Some(&token), API_HEADERS).await?;
+        oauth.get_json("GitHub /user/emails", &emails_url, Some(token), API_HEADERS).await?;
     let verified_email = emails.into_iter().find(|e| e.primary && e.verified).map(|e| e.email);
-    Ok(Profile {
-        provider: Provider::GitHub,
+    Ok(RawProfile {
         account_id: user.id.to_string(),
         verified_email,
-        name: user.name.filter(|n| !n.is_empty()),
+        name: user.name,
         image: user.avatar_url,
         label: Some(user.login),
     })

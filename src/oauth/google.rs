@@ -1,6 +1,7 @@
-//! Google, as an OpenID Connect provider: endpoints from the discovery document of
-//! `AUTH_GOOGLE_ISSUER` (fetched once, then cached), the profile from the userinfo
-//! endpoint. The user is Google's `sub`; the email counts only when `email_verified`.
+//! Google, as an OpenID Connect provider: its endpoints come from the discovery
+//! document of `AUTH_GOOGLE_ISSUER` (fetched once, then cached), its profile from the
+//! userinfo endpoint. The user is Google's `sub`; the email counts only when
+//! `email_verified`.
 //!
 //! The ID token is not needed: the access token comes straight from the token endpoint
 //! over TLS, and the userinfo endpoint answers for it (OpenID Connect Core 3.1.3.7).
@@ -9,7 +10,8 @@ use oauth2::AuthType;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{exchange_code, Endpoints, OAuth, OAuthError, Profile, Provider};
+use super::client::{Endpoints, OAuth};
+use super::{OAuthError, RawProfile};
 use crate::config::AuthConfig;
 
 const SCOPES: &[&str] = &["openid", "email", "profile"];
@@ -23,10 +25,10 @@ pub struct Discovery {
     pub userinfo_endpoint: String,
 }
 
-/// The discovery document, fetched on first use. A failed fetch is not cached: the next
-/// sign-in tries again.
-async fn discovery<'a>(oauth: &'a OAuth, config: &AuthConfig) -> Result<&'a Discovery, OAuthError> {
-    oauth
+/// Google's endpoints, from the discovery document, fetched on first use. A failed
+/// fetch is not cached: the next sign-in tries again.
+pub(super) async fn endpoints(oauth: &OAuth, config: &AuthConfig) -> Result<Endpoints, OAuthError> {
+    let doc = oauth
         .google
         .get_or_try_init(|| async {
             let issuer = config.google_issuer.as_str().trim_end_matches('/');
@@ -42,26 +44,14 @@ async fn discovery<'a>(oauth: &'a OAuth, config: &AuthConfig) -> Result<&'a Disc
             }
             Ok(doc)
         })
-        .await
-}
-
-fn endpoints(doc: &Discovery) -> Endpoints<'_> {
-    Endpoints {
-        authorize: &doc.authorization_endpoint,
-        token: &doc.token_endpoint,
+        .await?;
+    Ok(Endpoints {
+        authorize: doc.authorization_endpoint.clone(),
+        token: doc.token_endpoint.clone(),
+        profile: doc.userinfo_endpoint.clone(),
         scopes: SCOPES,
         auth_type: AuthType::BasicAuth,
-    }
-}
-
-pub(crate) async fn authorize_url(
-    oauth: &OAuth,
-    config: &AuthConfig,
-    state: &str,
-    pkce_verifier: &str,
-) -> Result<String, OAuthError> {
-    let doc = discovery(oauth, config).await?;
-    super::authorize_url(Provider::Google, config, &endpoints(doc), state, pkce_verifier)
+    })
 }
 
 #[derive(Deserialize)]
@@ -74,23 +64,20 @@ struct UserInfo {
     picture: Option<String>,
 }
 
-pub(crate) async fn profile(
+/// The person, from the userinfo endpoint.
+pub(super) async fn profile(
     oauth: &OAuth,
-    config: &AuthConfig,
-    code: &str,
-    pkce_verifier: &str,
-) -> Result<Profile, OAuthError> {
-    let doc = discovery(oauth, config).await?;
-    let token = exchange_code(oauth, Provider::Google, config, &endpoints(doc), code, pkce_verifier).await?;
-    let info: UserInfo = oauth.get_json("Google userinfo", &doc.userinfo_endpoint, Some(&token), &[]).await?;
+    endpoints: &Endpoints,
+    token: &str,
+) -> Result<RawProfile, OAuthError> {
+    let info: UserInfo = oauth.get_json("Google userinfo", &endpoints.profile, Some(token), &[]).await?;
     if info.sub.is_empty() || info.sub.len() > 255 {
         return Err(OAuthError::Provider("Google userinfo: no usable `sub`".into()));
     }
     let verified = matches!(info.email_verified, Some(Value::Bool(true)))
         || matches!(&info.email_verified, Some(Value::String(s)) if s == "true");
-    let verified_email = info.email.filter(|e| verified && !e.is_empty());
-    Ok(Profile {
-        provider: Provider::Google,
+    let verified_email = info.email.filter(|_| verified);
+    Ok(RawProfile {
         account_id: info.sub,
         label: verified_email.clone(),
         verified_email,

@@ -17,8 +17,7 @@ use sqlx::Connection;
 use super::{OAuthError, Profile};
 use crate::db::{accounts, is_unique_violation, users, Conn};
 use crate::domain::{DisplayName, Email};
-use crate::primitives::new_id;
-use crate::primitives::now;
+use crate::primitives::{new_id, now};
 
 /// What the callback does next.
 #[derive(Debug, PartialEq, Eq)]
@@ -31,27 +30,16 @@ pub enum Outcome {
     AlreadyLinked,
 }
 
-/// Longest provider-supplied text kept (labels, image URLs).
-const MAX_TEXT: usize = 2048;
-
-fn clean(text: Option<&str>) -> Option<String> {
-    text.map(str::trim)
-        .filter(|t| !t.is_empty() && t.len() <= MAX_TEXT && !crate::domain::has_control_chars(t))
-        .map(str::to_string)
-}
-
-fn clean_image(url: Option<&str>) -> Option<String> {
-    clean(url).filter(|u| url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "https" | "http")))
-}
-
+/// Applies the rules to a profile cleaned at the edge ([`Profile::clean`]), in one
+/// transaction.
 pub async fn resolve(
     conn: &mut Conn,
     profile: &Profile,
     link_user_id: Option<&str>,
 ) -> Result<Outcome, OAuthError> {
     let provider = profile.provider.id();
-    let email = profile.verified_email.as_deref().and_then(|e| Email::parse(e).ok());
-    let label = clean(profile.label.as_deref());
+    let email = profile.email.as_ref();
+    let label = profile.label.as_deref();
     let now = now();
     let mut tx = conn.begin().await?;
     let owner = accounts::find_user_id(&mut tx, provider, &profile.account_id).await?;
@@ -65,8 +53,8 @@ pub async fn resolve(
                 user_id: me,
                 provider,
                 provider_account_id: &profile.account_id,
-                email: email.as_ref().map(Email::as_str),
-                label: label.as_deref(),
+                email: email.map(Email::as_str),
+                label,
                 now,
             };
             match accounts::insert(&mut tx, &account).await {
@@ -78,19 +66,17 @@ pub async fn resolve(
             }
         }
         (None, None) => {
-            let email = email.as_ref().ok_or(OAuthError::NoVerifiedEmail)?;
+            let email = email.ok_or(OAuthError::NoVerifiedEmail)?;
             if users::find_by_email(&mut tx, email.as_str()).await?.is_some() {
                 return Err(OAuthError::EmailTaken);
             }
             let user_id = new_id();
-            let name = profile.name.as_deref().and_then(|n| DisplayName::parse(n).ok());
-            let image = clean_image(profile.image.as_deref());
             let user = users::NewUser {
                 id: &user_id,
-                name: name.as_ref().and_then(DisplayName::as_deref),
+                name: profile.name.as_ref().and_then(DisplayName::as_deref),
                 email: email.as_str(),
                 email_verified: now,
-                image: image.as_deref(),
+                image: profile.image.as_deref(),
                 password_hash: None,
                 now,
             };
@@ -105,7 +91,7 @@ pub async fn resolve(
                 provider,
                 provider_account_id: &profile.account_id,
                 email: Some(email.as_str()),
-                label: label.as_deref(),
+                label,
                 now,
             };
             match accounts::insert(&mut tx, &account).await {
@@ -117,9 +103,8 @@ pub async fn resolve(
         }
     };
     if matches!(outcome, Outcome::AlreadyLinked | Outcome::SignIn { created: false, .. }) {
-        let email = email.as_ref().map(Email::as_str);
-        accounts::update_profile(&mut tx, provider, &profile.account_id, email, label.as_deref(), now)
-            .await?;
+        let email = email.map(Email::as_str);
+        accounts::update_profile(&mut tx, provider, &profile.account_id, email, label, now).await?;
     }
     tx.commit().await?;
     Ok(outcome)
