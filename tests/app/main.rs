@@ -11,6 +11,7 @@ mod csrf;
 mod guards;
 mod health;
 mod input;
+mod migrations;
 mod oauth;
 mod outage;
 mod pages;
