@@ -12,7 +12,6 @@ use oauth2::{
 };
 use serde::de::DeserializeOwned;
 
-use super::google::Discovery;
 use super::{OAuthError, Provider};
 use crate::config::AuthConfig;
 
@@ -20,10 +19,10 @@ use crate::config::AuthConfig;
 const MAX_BODY: usize = 256 * 1024;
 
 /// What the app keeps for OAuth: one HTTP client for every provider call, and
-/// Google's discovery document once it has been fetched.
+/// Google's endpoints once its discovery document has been fetched.
 pub struct OAuth {
     http: reqwest::Client,
-    pub(super) google: rocket::tokio::sync::OnceCell<Discovery>,
+    pub(super) google: rocket::tokio::sync::OnceCell<Endpoints>,
 }
 
 impl OAuth {
@@ -76,6 +75,7 @@ impl OAuth {
 
 /// Where a provider's flow goes, and how the client authenticates at its token
 /// endpoint.
+#[derive(Debug, Clone)]
 pub struct Endpoints {
     pub authorize: String,
     pub token: String,

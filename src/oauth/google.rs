@@ -18,17 +18,17 @@ const SCOPES: &[&str] = &["openid", "email", "profile"];
 
 /// The parts of the discovery document this app uses.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Discovery {
-    pub issuer: String,
-    pub authorization_endpoint: String,
-    pub token_endpoint: String,
-    pub userinfo_endpoint: String,
+struct Discovery {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    userinfo_endpoint: String,
 }
 
 /// Google's endpoints, from the discovery document, fetched on first use. A failed
 /// fetch is not cached: the next sign-in tries again.
 pub(super) async fn endpoints(oauth: &OAuth, config: &AuthConfig) -> Result<Endpoints, OAuthError> {
-    let doc = oauth
+    let endpoints = oauth
         .google
         .get_or_try_init(|| async {
             let issuer = config.google_issuer.as_str().trim_end_matches('/');
@@ -42,16 +42,16 @@ pub(super) async fn endpoints(oauth: &OAuth, config: &AuthConfig) -> Result<Endp
                     doc.issuer
                 )));
             }
-            Ok(doc)
+            Ok(Endpoints {
+                authorize: doc.authorization_endpoint,
+                token: doc.token_endpoint,
+                profile: doc.userinfo_endpoint,
+                scopes: SCOPES,
+                auth_type: AuthType::BasicAuth,
+            })
         })
         .await?;
-    Ok(Endpoints {
-        authorize: doc.authorization_endpoint.clone(),
-        token: doc.token_endpoint.clone(),
-        profile: doc.userinfo_endpoint.clone(),
-        scopes: SCOPES,
-        auth_type: AuthType::BasicAuth,
-    })
+    Ok(endpoints.clone())
 }
 
 #[derive(Deserialize)]
