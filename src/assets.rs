@@ -52,6 +52,11 @@ pub fn template_dir() -> PathBuf {
 /// The Tera set-up: the escape function, `static_url`, and in a release build the
 /// embedded templates.
 pub fn customize(engines: &mut Engines) -> Result<(), Box<dyn std::error::Error>> {
+    // Every page is HTML: escape in every template, whatever its name. Tera decides by
+    // the template's path or name ending in `.html`, and the templates a release build
+    // adds from the binary have no path and names without one (`signin`), so they
+    // would not be escaped at all.
+    engines.tera.autoescape_on(vec![""]);
     engines.tera.set_escape_fn(crate::views::escape_html);
     engines.tera.register_function("static_url", static_url);
     if !cfg!(debug_assertions) {

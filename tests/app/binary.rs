@@ -113,6 +113,22 @@ async fn the_binary_serves_its_pages_and_stylesheet_from_an_empty_directory() {
     for missing in ["/static/css/nope.css", "/static/../Cargo.toml", "/static/%2e%2e/Cargo.toml"] {
         assert_eq!(http.get(format!("{origin}{missing}")).send().await.unwrap().status(), 404, "{missing}");
     }
+    // What a user typed is escaped on the page, in this build too.
+    let csrf = http.get(format!("{origin}/api/auth/csrf")).send().await.unwrap();
+    let cookie = csrf.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let token = csrf.json::<serde_json::Value>().await.unwrap()["csrfToken"].as_str().unwrap().to_string();
+    let refused = http
+        .post(format!("{origin}/api/auth/callback/credentials"))
+        .header("Cookie", &cookie)
+        .form(&[("email", "<b>\"x@example.com"), ("password", "whatever it is"), ("csrfToken", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("value=\"&lt;b&gt;&quot;x@example.com\""), "escaped: {body}");
+    assert!(!body.contains("<b>\"x@"), "never raw");
+
     // The default database is created in the directory it runs in, and nothing else.
     let made: Vec<String> = std::fs::read_dir(&dir.0)
         .unwrap()
