@@ -12,6 +12,13 @@ pub enum Error {
     /// 404.
     #[error("not found")]
     NotFound,
+    /// 400 `Verification` (Auth.js's code): a link or code sent by email that is
+    /// malformed, unknown, used, replaced or expired. Nothing was changed.
+    #[error("the link or code is not valid")]
+    Verification,
+    /// 409: the request cannot be done as things stand; the sentence says why.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     /// 429 `TooManyAttempts` with `Retry-After`: a throttle limit is used up.
     #[error("too many attempts; retry after {retry_after} s")]
     TooManyAttempts { retry_after: i64 },
@@ -39,6 +46,8 @@ impl Error {
     pub fn status(&self) -> Status {
         match self {
             Error::NotFound => Status::NotFound,
+            Error::Verification => Status::BadRequest,
+            Error::Conflict(_) => Status::Conflict,
             Error::TooManyAttempts { .. } => Status::TooManyRequests,
             Error::Busy | Error::Unavailable(_) => Status::ServiceUnavailable,
             Error::Database(e) if is_outage(e) => Status::ServiceUnavailable,

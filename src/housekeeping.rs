@@ -24,7 +24,7 @@ use rocket::{Orbit, Rocket};
 use rocket_db_pools::Database;
 
 use crate::config::AuthConfig;
-use crate::db::{oauth_flows, security_events, sessions, throttle, Db};
+use crate::db::{email_tokens, oauth_flows, outbox, security_events, sessions, throttle, Db};
 use crate::error::Error;
 use crate::primitives::now;
 
@@ -67,9 +67,13 @@ pub const SECURITY_LOG_RETENTION: i64 = 90 * 86400;
 /// [`SECURITY_LOG_RETENTION`].
 pub async fn delete_stale_records(db: &Db, now: i64, window: i64) -> Result<u64, Error> {
     let mut conn = db.conn().await?;
+    // The longest window any counter has.
+    let window = window.max(crate::auth::throttle::EMAIL_WINDOW);
     let counters = throttle::delete_expired(&mut conn, now - window).await?;
     let events = security_events::delete_older_than(&mut conn, now - SECURITY_LOG_RETENTION).await?;
-    Ok(counters + events)
+    let tokens = email_tokens::delete_expired(&mut conn, now).await?;
+    let mail = outbox::delete_finished_before(&mut conn, now - SECURITY_LOG_RETENTION).await?;
+    Ok(counters + events + tokens + mail)
 }
 
 /// Starts the clean-up task at liftoff; it ends when Rocket shuts down.

@@ -17,6 +17,8 @@ pub mod cookies;
 pub mod db;
 /// Values parsed at the edge: email, password, callback URL, name.
 pub mod domain;
+/// Email: messages, the outbox and its worker.
+pub mod email;
 /// The one error type and its responder.
 pub mod error;
 /// Global response policy: security headers.
@@ -68,7 +70,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
             let url = db::prepare_url(&url).map_err(|e| format!("DATABASE_URL: {e}"))?;
             Ok((config, backend, url))
         });
-    let (config, backend, url) = match prepared {
+    let (mut config, backend, url) = match prepared {
         Ok(parts) => parts,
         Err(message) => {
             return rocket::custom(figment.merge(("secret_key", rocket_key(&config::Secret::generate()))))
@@ -79,6 +81,33 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                 }));
         }
     };
+    // Said at liftoff: Rocket's logger does not exist yet while building.
+    let mut warnings = Vec::new();
+    if config.secret_generated {
+        match config::Secret::kept_in(std::path::Path::new(config::DEBUG_SECRET_FILE)) {
+            Ok(kept) => {
+                config.secret = kept;
+                warnings.push(format!(
+                    "AUTH_SECRET is not set: using the development secret kept in {} (made on the \
+                     first start; a restart keeps sessions and forms working). Set AUTH_SECRET \
+                     (openssl rand -base64 32) anywhere else.",
+                    config::DEBUG_SECRET_FILE
+                ));
+            }
+            Err(e) => warnings.push(format!(
+                "AUTH_SECRET is not set and {} could not be kept ({e}): using a random secret for \
+                 this run. Forms open before a restart will need a reload.",
+                config::DEBUG_SECRET_FILE
+            )),
+        }
+    }
+    if config.email.is_none() {
+        warnings.push(
+            "EMAIL_SERVER is not set: email is off (no email verification, password reset or \
+             sign-in by email). Set EMAIL_SERVER=smtp://user:password@host:587 to turn it on."
+                .to_string(),
+        );
+    }
     let figment = figment
         .merge(("secret_key", rocket_key(&config.secret)))
         .merge(("databases.main.url", url))
@@ -93,7 +122,22 @@ pub fn build(figment: Figment) -> Rocket<Build> {
             }))
         }
     };
-    let rocket = rocket::custom(figment)
+    let mailer = match config.email.as_ref().map(|email| email::Mailer::new(&config, email)).transpose() {
+        Ok(mailer) => mailer,
+        Err(message) => {
+            return rocket::custom(figment).attach(AdHoc::try_on_ignite("Email", |rocket| async move {
+                log::error!("invalid configuration: {message}");
+                Err(rocket)
+            }))
+        }
+    };
+    let rocket = match mailer {
+        Some(mailer) => {
+            rocket::custom(figment).manage(std::sync::Arc::new(mailer)).attach(email::worker::Worker)
+        }
+        None => rocket::custom(figment),
+    };
+    let rocket = rocket
         .manage(backend)
         .manage(hasher)
         .manage(oauth)
@@ -102,19 +146,13 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(Template::try_custom(assets::customize))
         .attach(fairings::SecurityHeaders::new(&config))
         .attach(housekeeping::Housekeeping);
-    let rocket = if config.secret_generated {
-        // Logged at liftoff: Rocket's logger does not exist yet while building.
-        rocket.attach(AdHoc::on_liftoff("AUTH_SECRET warning", |_| {
-            Box::pin(async {
-                log::warn!(
-                    "AUTH_SECRET is not set: using a random secret for this run. Forms open before \
-                     a restart will need a reload. Set AUTH_SECRET (openssl rand -base64 32)."
-                );
-            })
-        }))
-    } else {
-        rocket
-    };
+    let rocket = rocket.attach(AdHoc::on_liftoff("Start-up warnings", move |_| {
+        Box::pin(async move {
+            for warning in &warnings {
+                log::warn!("{warning}");
+            }
+        })
+    }));
     let rocket = routes::mount(rocket, &config);
     rocket.manage(config)
 }

@@ -126,6 +126,63 @@ pub struct SigninPage {
     pub errors: FieldErrors,
     pub providers: Vec<ProviderView>,
     pub signed_in_as: Option<String>,
+    /// Email is on: the forgot-password link and the sign-in-link form.
+    pub email_enabled: bool,
+    /// The sign-in-link form's address, when it was refused.
+    pub link_email: String,
+}
+
+/// "Check your email", with the code form.
+#[derive(Serialize)]
+pub struct VerifyRequestPage {
+    #[serde(flatten)]
+    pub base: Base,
+    pub email: String,
+    pub callback_url: String,
+    pub error: Option<String>,
+    pub errors: FieldErrors,
+}
+
+/// A hidden field of a confirm page's form.
+#[derive(Serialize)]
+pub struct Field {
+    pub name: &'static str,
+    pub value: String,
+}
+
+/// The page a link in an email opens: it says what the button will do, and only the
+/// button (a POST) does it.
+#[derive(Serialize)]
+pub struct ConfirmPage {
+    #[serde(flatten)]
+    pub base: Base,
+    pub title: &'static str,
+    pub message: String,
+    pub action: String,
+    pub fields: Vec<Field>,
+    pub button: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct ForgotPasswordPage {
+    #[serde(flatten)]
+    pub base: Base,
+    pub email: String,
+    pub sent: bool,
+    pub error: Option<String>,
+    pub errors: FieldErrors,
+}
+
+#[derive(Serialize)]
+pub struct ResetPasswordPage {
+    #[serde(flatten)]
+    pub base: Base,
+    pub token: String,
+    pub email: String,
+    pub error: Option<String>,
+    pub errors: FieldErrors,
+    pub password_min_length: usize,
+    pub password_max_length: usize,
 }
 
 #[derive(Serialize)]
@@ -206,25 +263,12 @@ pub struct AccountPage {
     pub errors: FieldErrors,
     pub password_min_length: usize,
     pub password_max_length: usize,
+    /// Email is on: the address can be verified and changed.
+    pub email_enabled: bool,
+    pub email_verified: bool,
 }
 
-/// Tera's autoescape, minus its escaping of `/` (which turns every URL in an attribute
-/// into `&#x2F;` soup): `& < > " '` are what text and quoted attributes need (OWASP XSS
-/// prevention, rule 1 and 2). Templates quote every attribute.
-pub fn escape_html(input: &str) -> String {
-    let mut out = String::with_capacity(input.len());
-    for c in input.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::primitives::escape_html;
 
 const HUMAN: &[FormatItem<'static>] =
     format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");

@@ -19,6 +19,12 @@ pub enum Event {
     PasswordSet,
     ProviderLinked,
     ProviderUnlinked,
+    PasswordReset,
+    EmailVerified,
+    EmailChangeRequested,
+    EmailChanged,
+    /// Proof of the address ended what its first registrant had set up.
+    OwnershipClaimed,
 }
 
 impl Event {
@@ -34,6 +40,11 @@ impl Event {
             Event::PasswordSet => "password_set",
             Event::ProviderLinked => "provider_linked",
             Event::ProviderUnlinked => "provider_unlinked",
+            Event::PasswordReset => "password_reset",
+            Event::EmailVerified => "email_verified",
+            Event::EmailChangeRequested => "email_change_requested",
+            Event::EmailChanged => "email_changed",
+            Event::OwnershipClaimed => "ownership_claimed",
         }
     }
 
@@ -52,6 +63,11 @@ impl Event {
             "password_set" => "Password set".into(),
             "provider_linked" => format!("{detail} connected"),
             "provider_unlinked" => format!("{detail} disconnected"),
+            "password_reset" => "Password reset by email".into(),
+            "email_verified" => "Email address confirmed".into(),
+            "email_change_requested" => format!("Email change to {detail} requested"),
+            "email_changed" => format!("Email address changed to {detail}"),
+            "ownership_claimed" => "Address proven: the earlier password and sessions were removed".into(),
             other => other.to_string(),
         }
     }
@@ -91,4 +107,16 @@ pub async fn record_for_email(conn: &mut Conn, email: &str, event: Event, client
     if let Err(e) = security_events::insert_for_email(conn, email, &row).await {
         log::warn!("the security log could not record {:?}: {e}", event);
     }
+}
+
+/// How far back a sign-in from the same device and IP makes a new one familiar.
+pub const FAMILIAR_FOR: i64 = 90 * 86400;
+
+/// Whether the user has signed in (or up) from this device and IP in the last 90 days:
+/// when not, a verified address gets a notice. The device is the browser and system
+/// named from the user agent (a browser's version changes every few weeks).
+pub async fn seen_before(conn: &mut Conn, user_id: &str, client: &ClientInfo) -> Result<bool, sqlx::Error> {
+    let device = crate::domain::describe_device(&client.user_agent);
+    let recent = security_events::recent_signins(conn, user_id, now() - FAMILIAR_FOR).await?;
+    Ok(recent.iter().any(|(ip, ua)| ip == &client.ip && crate::domain::describe_device(ua) == device))
 }

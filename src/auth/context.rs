@@ -4,6 +4,8 @@
 //! CSRF-checked body and the reply mode) and a session guard, a handler needs nothing
 //! else, however many things it touches.
 
+use std::sync::Arc;
+
 use rocket::http::CookieJar;
 use rocket::request::{self, FromRequest, Request};
 use rocket::{Orbit, Rocket};
@@ -13,6 +15,7 @@ use super::csrf::CsrfToken;
 use super::password::Hasher;
 use crate::config::AuthConfig;
 use crate::db::Db;
+use crate::email::Mailer;
 use crate::oauth::OAuth;
 
 /// What a handler needs of the app for this request.
@@ -30,6 +33,11 @@ impl<'r> Ctx<'r> {
     /// The password hashing service (argon2 and zxcvbn off the async workers).
     pub fn hasher(&self) -> &'r Hasher {
         self.rocket.state::<Hasher>().expect("Hasher is managed")
+    }
+
+    /// The email channel, when email is on.
+    pub fn mailer(&self) -> Option<&'r Mailer> {
+        self.rocket.state::<Arc<Mailer>>().map(|m| m.as_ref())
     }
 
     /// The OAuth client (provider calls, Google's discovery document).

@@ -25,8 +25,9 @@ impl CsrfToken {
     fn from_cookie(jar: &CookieJar<'_>, config: &AuthConfig) -> Option<String> {
         let cookie = cookies::get(jar, config, Name::Csrf)?;
         let (token, mac) = cookie.split_once('|')?;
-        let expected = hmac_hex(config.secret.expose(), PURPOSE, token);
-        (is_token_shaped(token, TOKEN_LEN) && constant_time_eq(mac, &expected)).then(|| token.to_string())
+        // Signed by the newest secret, or by an older one being rotated out.
+        let signed = config.secrets().any(|s| constant_time_eq(mac, &hmac_hex(s.expose(), PURPOSE, token)));
+        (is_token_shaped(token, TOKEN_LEN) && signed).then(|| token.to_string())
     }
 
     /// The request's token, or a new one with its cookie.

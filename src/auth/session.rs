@@ -114,6 +114,7 @@ pub async fn load(req: &Request<'_>) -> Result<Option<CurrentSession>, Error> {
             name: non_empty(row.user_name),
             email: row.user_email,
             image: non_empty(row.user_image),
+            email_verified: crate::db::users::verified_at(row.user_email_verified),
         },
     };
     // Auth.js's rule: extend once updateAge has passed since the expiry was last set.

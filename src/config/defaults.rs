@@ -88,3 +88,12 @@ pub(super) fn signin_window() -> u64 {
 pub(super) fn provider_timeout() -> u64 {
     10
 }
+pub(super) fn email_max_per_address() -> u32 {
+    5
+}
+pub(super) fn email_max_per_ip() -> u32 {
+    30
+}
+pub(super) fn email_poll_interval_ms() -> u64 {
+    5000
+}

@@ -10,6 +10,9 @@ use rocket::figment::{Figment, Profile};
 /// turn an all-digit client id or secret into a number and then refuse it.
 pub const STRING_ENV: &[(&str, &str)] = &[
     ("AUTH_SECRET", "auth.secret"),
+    ("AUTH_SECRET_1", "auth.secret_1"),
+    ("AUTH_SECRET_2", "auth.secret_2"),
+    ("AUTH_SECRET_3", "auth.secret_3"),
     ("AUTH_URL", "auth.url"),
     ("AUTH_GOOGLE_ID", "auth.google_id"),
     ("AUTH_GOOGLE_SECRET", "auth.google_secret"),
@@ -18,6 +21,8 @@ pub const STRING_ENV: &[(&str, &str)] = &[
     ("AUTH_GITHUB_SECRET", "auth.github_secret"),
     ("AUTH_GITHUB_URL", "auth.github_url"),
     ("AUTH_GITHUB_API_URL", "auth.github_api_url"),
+    ("EMAIL_SERVER", "auth.email_server"),
+    ("EMAIL_FROM", "auth.email_from"),
     ("DATABASE_URL", "databases.main.url"),
 ];
 
@@ -35,6 +40,9 @@ pub const VALUE_ENV: &[(&str, &str)] = &[
     ("AUTH_SIGNIN_MAX_FAILURES", "auth.signin_max_failures"),
     ("AUTH_SIGNIN_WINDOW", "auth.signin_window"),
     ("AUTH_PROVIDER_TIMEOUT", "auth.provider_timeout"),
+    ("AUTH_EMAIL_MAX_PER_ADDRESS", "auth.email_max_per_address"),
+    ("AUTH_EMAIL_MAX_PER_IP", "auth.email_max_per_ip"),
+    ("AUTH_EMAIL_POLL_INTERVAL_MS", "auth.email_poll_interval_ms"),
 ];
 
 /// Rocket's figment: the app's built-in defaults ([`super::defaults::rocket_defaults`]), then

@@ -8,6 +8,7 @@
 //! names the key, instead of failing on the first request.
 
 pub mod defaults;
+pub mod email;
 pub mod env;
 mod secret;
 
@@ -19,14 +20,26 @@ use url::Url;
 
 use crate::domain::PASSWORD_MAX_LENGTH;
 pub use defaults::DEFAULT_DATABASE_URL;
+pub use email::{EmailConfig, EmailServer, SmtpSecurity};
 pub use env::{STRING_ENV, VALUE_ENV};
-pub use secret::{Secret, SECRET_MIN_LENGTH};
+pub use secret::{Secret, DEBUG_SECRET_FILE, SECRET_MIN_LENGTH};
 
 /// The `[auth]` table as written by the user, before checks.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     secret: Option<String>,
+    secret_1: Option<String>,
+    secret_2: Option<String>,
+    secret_3: Option<String>,
+    email_server: Option<String>,
+    email_from: Option<String>,
+    #[serde(default = "defaults::email_max_per_address")]
+    email_max_per_address: u32,
+    #[serde(default = "defaults::email_max_per_ip")]
+    email_max_per_ip: u32,
+    #[serde(default = "defaults::email_poll_interval_ms")]
+    email_poll_interval_ms: u64,
     url: Option<String>,
     #[serde(default, deserialize_with = "flag")]
     trust_host: bool,
@@ -120,8 +133,12 @@ impl fmt::Debug for ProviderCredentials {
 /// The checked configuration, kept in Rocket's managed state.
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
-    /// Key for CSRF tokens and Rocket's private cookies.
+    /// Key for CSRF tokens and Rocket's private cookies: the newest secret, which signs
+    /// and encrypts.
     pub secret: Secret,
+    /// `AUTH_SECRET_1..3`: older secrets, still accepted when verifying or decrypting
+    /// (Auth.js's rotation), newest first.
+    pub old_secrets: Vec<Secret>,
     /// True when `AUTH_SECRET` was missing and a random one was made (debug only).
     pub secret_generated: bool,
     /// Public origin, e.g. `http://localhost:8000`, without a trailing slash.
@@ -143,6 +160,9 @@ pub struct AuthConfig {
     pub github: Option<ProviderCredentials>,
     pub github_url: Url,
     pub github_api_url: Url,
+    /// The email channel; `None` when email is off (a release run without
+    /// `EMAIL_SERVER`).
+    pub email: Option<EmailConfig>,
 }
 
 /// A configuration error; its message names the offending key.
@@ -195,6 +215,21 @@ impl AuthConfig {
             }
             None => (Secret::generate(), true),
         };
+
+        let mut old_secrets = Vec::new();
+        for (n, old) in [raw.secret_1, raw.secret_2, raw.secret_3].into_iter().enumerate() {
+            if let Some(old) = old.filter(|s| !s.is_empty()) {
+                if old.chars().count() < SECRET_MIN_LENGTH {
+                    let (env, key) = (format!("AUTH_SECRET_{}", n + 1), format!("auth.secret_{}", n + 1));
+                    return Err(ConfigError::key(
+                        &env,
+                        &key,
+                        format!("must be at least {SECRET_MIN_LENGTH} characters"),
+                    ));
+                }
+                old_secrets.push(Secret(old.into_bytes()));
+            }
+        }
 
         // A release run without AUTH_URL would listen on http://localhost:8000's terms:
         // cookies without `Secure`, OAuth redirect URIs nobody registered.
@@ -275,8 +310,41 @@ impl AuthConfig {
         let github_api_url =
             parse_provider_url("AUTH_GITHUB_API_URL", "auth.github_api_url", &raw.github_api_url)?;
 
+        let email_server = match raw.email_server.filter(|s| !s.trim().is_empty()) {
+            Some(raw) => Some(email::parse_server(&raw)?),
+            None if release => None,
+            None => Some(email::parse_server(email::DEBUG_SERVER)?),
+        };
+        let from = match raw.email_from.filter(|s| !s.trim().is_empty()) {
+            Some(from) => email::parse_from(&from)?,
+            None => format!("no-reply@{}", origin.host_str().unwrap_or("localhost")),
+        };
+        for (env, key, value) in [
+            ("AUTH_EMAIL_MAX_PER_ADDRESS", "auth.email_max_per_address", raw.email_max_per_address),
+            ("AUTH_EMAIL_MAX_PER_IP", "auth.email_max_per_ip", raw.email_max_per_ip),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::key(env, key, "must be at least 1"));
+            }
+        }
+        if raw.email_poll_interval_ms == 0 {
+            return Err(ConfigError::key(
+                "AUTH_EMAIL_POLL_INTERVAL_MS",
+                "auth.email_poll_interval_ms",
+                "must be at least 1",
+            ));
+        }
+        let email = email_server.map(|server| EmailConfig {
+            server,
+            from,
+            max_per_address: raw.email_max_per_address,
+            max_per_ip: raw.email_max_per_ip,
+            poll_interval_ms: raw.email_poll_interval_ms,
+        });
+
         Ok(AuthConfig {
             secret,
+            old_secrets,
             secret_generated,
             origin,
             secure,
@@ -293,7 +361,13 @@ impl AuthConfig {
             github,
             github_url,
             github_api_url,
+            email,
         })
+    }
+
+    /// Every secret that verifies: the newest first, then `AUTH_SECRET_1..3`.
+    pub fn secrets(&self) -> impl Iterator<Item = &Secret> {
+        std::iter::once(&self.secret).chain(&self.old_secrets)
     }
 
     /// The absolute URL of a path on this app's public origin.

@@ -37,6 +37,34 @@ impl Secret {
     }
 }
 
+/// Where a debug run keeps the secret it generated, so a restart of `cargo run` keeps
+/// forms, signed cookies and encrypted data working (as Rails keeps its development
+/// secret). A release run never reads it: it needs `AUTH_SECRET`.
+pub const DEBUG_SECRET_FILE: &str = "data/secret";
+
+impl Secret {
+    /// The secret kept at `path`, or a new one written there (readable by its owner
+    /// only) when there is none yet or it is too short.
+    pub fn kept_in(path: &std::path::Path) -> std::io::Result<Secret> {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let text = text.trim();
+            if text.chars().count() >= SECRET_MIN_LENGTH {
+                return Ok(Secret(text.as_bytes().to_vec()));
+            }
+        }
+        let secret = Secret::generate();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        std::io::Write::write_all(&mut options.open(path)?, &secret.0)?;
+        Ok(secret)
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Secret([{} bytes redacted])", self.0.len())

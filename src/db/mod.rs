@@ -6,7 +6,9 @@
 //! ids, `RETURNING`.
 
 pub mod accounts;
+pub mod email_tokens;
 pub mod oauth_flows;
+pub mod outbox;
 pub mod pool;
 pub mod security_events;
 pub mod sessions;

@@ -80,3 +80,21 @@ pub async fn delete_older_than(conn: &mut Conn, before: i64) -> Result<u64, sqlx
         sqlx::query("DELETE FROM security_events WHERE created_at < $1").bind(before).execute(conn).await?;
     Ok(done.rows_affected())
 }
+
+/// The IP and user agent of the user's sign-ins and sign-ups since `since`, latest
+/// first, at most 500.
+pub async fn recent_signins(
+    conn: &mut Conn,
+    user_id: &str,
+    since: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT ip, user_agent FROM security_events \
+         WHERE user_id = $1 AND kind IN ('signed_in', 'signed_up') AND created_at >= $2 \
+         ORDER BY created_at DESC LIMIT 500",
+    )
+    .bind(user_id)
+    .bind(since)
+    .fetch_all(conn)
+    .await
+}

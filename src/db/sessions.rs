@@ -18,6 +18,7 @@ pub struct SessionWithUser {
     pub user_name: String,
     pub user_email: String,
     pub user_image: String,
+    pub user_email_verified: i64,
 }
 
 /// What a sign-in stores.
@@ -56,7 +57,8 @@ pub async fn insert(conn: &mut Conn, s: &NewSession<'_>) -> Result<(), sqlx::Err
 pub async fn find_with_user(conn: &mut Conn, id: &str) -> Result<Option<SessionWithUser>, sqlx::Error> {
     sqlx::query_as::<_, SessionWithUser>(
         "SELECT s.id, s.secret_hash, s.created_at, s.expires_at, s.last_active_at, s.method, \
-                u.id AS user_id, u.name AS user_name, u.email AS user_email, u.image AS user_image \
+                u.id AS user_id, u.name AS user_name, u.email AS user_email, u.image AS user_image, \
+                u.email_verified AS user_email_verified \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.id = $1",
     )

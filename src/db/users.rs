@@ -12,6 +12,8 @@ pub struct User {
     pub name: Option<String>,
     pub email: String,
     pub image: Option<String>,
+    /// When the email was verified (Unix seconds); `None` when never.
+    pub email_verified: Option<i64>,
 }
 
 #[derive(FromRow)]
@@ -20,24 +22,39 @@ struct UserRow {
     name: String,
     email: String,
     image: String,
+    email_verified: i64,
+}
+
+/// `0` in the database is "never" in Rust.
+pub fn verified_at(t: i64) -> Option<i64> {
+    (t != 0).then_some(t)
 }
 
 impl From<UserRow> for User {
     fn from(r: UserRow) -> Self {
-        User { id: r.id, name: non_empty(r.name), email: r.email, image: non_empty(r.image) }
+        User {
+            id: r.id,
+            name: non_empty(r.name),
+            email: r.email,
+            image: non_empty(r.image),
+            email_verified: verified_at(r.email_verified),
+        }
     }
 }
 
-/// The user who owns an email, with the password hash (for sign-in).
+/// The user who owns an email, with the password hash (for sign-in) and whether the
+/// address was ever verified (the ownership rule).
 pub struct EmailOwner {
     pub id: String,
     pub password_hash: Option<String>,
+    pub email_verified: Option<i64>,
 }
 
 #[derive(FromRow)]
-struct CredentialsRow {
+struct OwnerRow {
     id: String,
     password_hash: String,
+    email_verified: i64,
 }
 
 /// What sign-up (or a first sign-in with a provider) stores.
@@ -56,7 +73,7 @@ pub async fn insert(conn: &mut Conn, user: &NewUser<'_>) -> Result<User, sqlx::E
     sqlx::query_as::<_, UserRow>(
         "INSERT INTO users (id, name, email, email_verified, image, password_hash, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
-         RETURNING id, name, email, image",
+         RETURNING id, name, email, image, email_verified",
     )
     .bind(user.id)
     .bind(or_empty(user.name))
@@ -74,12 +91,64 @@ pub async fn insert(conn: &mut Conn, user: &NewUser<'_>) -> Result<User, sqlx::E
 /// The user who owns `email` (normalised), if any: sign-in, sign-up's taken check,
 /// and the OAuth linking rules all ask this one question.
 pub async fn find_by_email(conn: &mut Conn, email: &str) -> Result<Option<EmailOwner>, sqlx::Error> {
-    let row = sqlx::query_as::<_, CredentialsRow>("SELECT id, password_hash FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_all(conn)
+    let row =
+        sqlx::query_as::<_, OwnerRow>("SELECT id, password_hash, email_verified FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_all(conn)
+            .await
+            .map(super::at_most_one)?;
+    Ok(row.map(|r| EmailOwner {
+        id: r.id,
+        password_hash: non_empty(r.password_hash),
+        email_verified: verified_at(r.email_verified),
+    }))
+}
+
+/// The user by id (an email change's confirmation).
+pub async fn find_by_id(conn: &mut Conn, id: &str) -> Result<Option<User>, sqlx::Error> {
+    let row = sqlx::query_as::<_, UserRow>(
+        "SELECT id, name, email, image, email_verified FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await
+    .map(super::at_most_one)?;
+    Ok(row.map(User::from))
+}
+
+/// Records that the user proved they own their address, now (if not before).
+pub async fn mark_verified(conn: &mut Conn, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET email_verified = CASE WHEN email_verified = 0 THEN $2 ELSE email_verified END,          updated_at = $2 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Removes the password (the ownership rule: a first registrant's password dies when
+/// the owner of the address proves it).
+pub async fn remove_password(conn: &mut Conn, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = '', updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(conn)
         .await
-        .map(super::at_most_one)?;
-    Ok(row.map(|r| EmailOwner { id: r.id, password_hash: non_empty(r.password_hash) }))
+        .map(|_| ())
+}
+
+/// Changes the address (confirmed from it, so verified now). A unique violation means
+/// someone took the address meanwhile.
+pub async fn update_email(conn: &mut Conn, id: &str, email: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET email = $2, email_verified = $3, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(email)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// The user's password hash, `None` when they have none (a provider-only user).

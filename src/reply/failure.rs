@@ -54,6 +54,11 @@ impl Failure {
 impl From<&Error> for Failure {
     fn from(e: &Error) -> Self {
         let mut failure = Failure::status(e.status());
+        match e {
+            Error::Verification => failure.page = ErrorPage::for_code("Verification"),
+            Error::Conflict(why) => failure.page.detail = Some(why.to_string()),
+            _ => {}
+        }
         if let Error::TooManyAttempts { retry_after } = e {
             failure.page.detail = Some(format!("Try again in {}.", wait_in_words(*retry_after)));
             failure.retry_after = Some(*retry_after);

@@ -68,6 +68,8 @@ impl ErrorPage {
             "OAuthAccountNotLinked" => signin(Self::new(409, "OAuthAccountNotLinked", "Account not linked", "This email already belongs to an account. Sign in the way you did before, then connect this provider from your account page.")),
             "TooManyAttempts" => signin(Self::new(429, "TooManyAttempts", "Too many attempts", "Too many attempts were made. Wait a few minutes and try again.")),
             "Configuration" => Self::new(500, "Configuration", "Server error", "There is a problem with the server configuration."),
+            "Verification" => signin(Self::new(400, "Verification", "This link is no longer valid", "It may have been used already, replaced by a newer one, or it may have expired. Ask for a new one.")),
+            "EmailSignin" => signin(Self::new(400, "EmailSignin", "Could not send the email", "Check the address and try again.")),
             _ => Self::new(400, "Default", "Something went wrong", "The request could not be completed."),
         }
     }

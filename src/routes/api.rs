@@ -44,6 +44,7 @@ fn session(session: MaybeSignedIn<'_>) -> Private {
                 "name": s.user.name,
                 "email": s.user.email,
                 "image": s.user.image,
+                "emailVerified": s.user.email_verified.map(iso_time),
             },
             "expires": iso_time(s.expires_at),
         }),
@@ -76,6 +77,18 @@ fn providers(config: &State<AuthConfig>) -> Json<Value> {
                 "type": p.kind(),
                 "signinUrl": config.absolute(&format!("{base}/signin/{id}")),
                 "callbackUrl": config.absolute(&format!("{base}/callback/{id}")),
+            }),
+        );
+    }
+    if config.email.is_some() {
+        map.insert(
+            "email".into(),
+            json!({
+                "id": "email",
+                "name": "Email",
+                "type": "email",
+                "signinUrl": config.absolute(&format!("{base}/signin/email")),
+                "callbackUrl": config.absolute(&format!("{base}/callback/email")),
             }),
         );
     }

@@ -4,13 +4,16 @@ pub mod account;
 pub mod api;
 pub mod authjs;
 pub mod catchers;
+pub mod email_signin;
 pub mod health;
 pub mod home;
 pub mod oauth;
+pub mod password_reset;
 pub mod sessions;
 pub mod signin;
 pub mod signout;
 pub mod signup;
+pub mod verify_email;
 
 use rocket::{Build, Rocket};
 
@@ -28,11 +31,14 @@ pub fn mount(rocket: Rocket<Build>, config: &AuthConfig) -> Rocket<Build> {
         .mount("/", sessions::routes())
         .mount("/", account::routes())
         .mount("/", oauth::routes())
+        .mount("/", password_reset::routes())
+        .mount("/", verify_email::routes())
         .mount(base, signin::api_routes())
         .mount(base, oauth::api_routes())
         .mount(base, signout::routes())
         .mount(base, api::routes())
         .mount(base, authjs::routes())
+        .mount(base, email_signin::api_routes())
         .mount("/static", crate::assets::routes())
         .register("/", catchers::catchers())
 }

@@ -26,8 +26,10 @@ use crate::auth::context::Ctx;
 use crate::auth::form::{CallbackForm, Payload};
 use crate::auth::guards::{MaybeSignedIn, SignedIn};
 use crate::auth::session;
+use crate::auth::sign_in::{self, Person};
 use crate::auth::throttle::{self, Action};
 use crate::config::AuthConfig;
+use crate::db::users;
 use crate::domain::{has_control_chars, CallbackUrl};
 use crate::error::{Error, Result};
 use crate::oauth::flow::{self, Started};
@@ -190,7 +192,7 @@ async fn start(
     {
         let mut conn = ctx.db.conn().await?;
         let limit = throttle::ip(config, Action::OAuthStart, &ctx.client.ip);
-        throttle::take(&mut conn, config, &[&limit], now()).await?;
+        throttle::take(&mut conn, &[&limit], now()).await?;
     }
     let started = Started::new();
     let url = match oauth::start_url(ctx.oauth(), provider, config, &started).await {
@@ -234,6 +236,17 @@ async fn connect(
     ctx: Ctx<'_>,
 ) -> Result<Reply> {
     let provider = enabled(provider, ctx.config)?;
+    // The ownership rule: an account whose address nobody proved cannot add a way in
+    // (the person who registered someone else's address must not keep a provider).
+    if ctx.config.email.is_some() && me.0.user.email_verified.is_none() {
+        let url = ctx.config.absolute("/account");
+        let message = "Confirm your email address first: use the link we sent you, or send it again below.";
+        return Ok(if form.1.is_html() {
+            Reply::RedirectFlash { url, kind: "error", message: message.into() }
+        } else {
+            Reply::Failed(Failure::refused(Status::Forbidden, "AccessDenied", url))
+        });
+    }
     let raw = form.0.callback_url.as_deref().unwrap_or("/account");
     let callback = CallbackUrl::parse(Some(raw), &ctx.config.origin);
     start(&ctx, provider, Some(&me.0.user.id), callback, form.1).await
@@ -314,10 +327,22 @@ async fn callback(
     };
     let url = flow.callback.as_str().to_string();
     Ok(match outcome {
-        Outcome::SignIn { user_id, created } => {
+        Outcome::SignIn { user_id, created: true } => {
             session::start(&mut conn, jar, config, &user_id, provider.id(), client).await?;
-            let event = if created { Event::SignedUp } else { Event::SignedIn };
-            audit::record(&mut conn, &user_id, event, provider.name(), client).await;
+            audit::record(&mut conn, &user_id, Event::SignedUp, provider.name(), client).await;
+            Reply::Redirect(url)
+        }
+        Outcome::SignIn { user_id, created: false } => {
+            let email = profile.email.as_ref().map(|e| e.as_str().to_string());
+            let user = users::find_by_id(&mut conn, &user_id).await?;
+            let (email, verified) = match &user {
+                Some(u) => (u.email.clone(), u.email_verified.is_some()),
+                None => (email.unwrap_or_default(), false),
+            };
+            let who = Person { id: &user_id, email: &email, verified };
+            if sign_in::complete(&ctx, &mut conn, &who, (provider.id(), provider.name())).await? {
+                ctx.mailer().inspect(|m| m.wake());
+            }
             Reply::Redirect(url)
         }
         Outcome::Linked => {

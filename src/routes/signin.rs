@@ -11,7 +11,8 @@ use crate::auth::audit::{self, Event};
 use crate::auth::context::Ctx;
 use crate::auth::form::Payload;
 use crate::auth::guards::MaybeSignedIn;
-use crate::auth::session::{self, PASSWORD_METHOD};
+use crate::auth::session::PASSWORD_METHOD;
+use crate::auth::sign_in::{self, Person};
 use crate::auth::throttle::{self, Action};
 use crate::config::AuthConfig;
 use crate::db::users;
@@ -40,14 +41,21 @@ pub struct PageQuery {
 }
 
 /// What the sign-in page shows, whether fresh or after a failed attempt.
-struct PageState {
-    callback: CallbackUrl,
-    email: String,
-    error: Option<String>,
-    errors: FieldErrors,
+pub(crate) struct PageState {
+    pub callback: CallbackUrl,
+    pub email: String,
+    /// The sign-in-link form's address (when that form was refused).
+    pub link_email: String,
+    pub error: Option<String>,
+    pub errors: FieldErrors,
 }
 
-fn render(base: Base, config: &AuthConfig, state: PageState, signed_in_as: Option<String>) -> Html {
+pub(crate) fn render(
+    base: Base,
+    config: &AuthConfig,
+    state: PageState,
+    signed_in_as: Option<String>,
+) -> Html {
     Html::render(
         "signin",
         SigninPage {
@@ -58,6 +66,8 @@ fn render(base: Base, config: &AuthConfig, state: PageState, signed_in_as: Optio
             errors: state.errors,
             providers: Provider::enabled(config).map(ProviderView::from).collect(),
             signed_in_as,
+            email_enabled: config.email.is_some(),
+            link_email: state.link_email,
         },
     )
 }
@@ -79,7 +89,13 @@ fn page(q: PageQuery, session: MaybeSignedIn<'_>, ctx: Ctx<'_>, flash: Option<Fl
         .map(|p| p.message.to_string());
     let signed_in_as = session.0.map(|s| s.user.email.clone());
     let base = Base::new(session.0, &ctx.csrf, config, flash);
-    let state = PageState { callback, email: String::new(), error, errors: FieldErrors::new() };
+    let state = PageState {
+        callback,
+        email: String::new(),
+        link_email: String::new(),
+        error,
+        errors: FieldErrors::new(),
+    };
     render(base, config, state, signed_in_as)
 }
 
@@ -102,7 +118,7 @@ pub struct CredentialsForm {
 #[post("/callback/credentials", data = "<form>")]
 async fn credentials(form: Payload<CredentialsForm>, ctx: Ctx<'_>) -> Result<Reply> {
     let Payload(form, mode) = form;
-    let (config, hasher, db, jar, client) = (ctx.config, ctx.hasher(), ctx.db, ctx.jar, &ctx.client);
+    let (config, hasher, db, client) = (ctx.config, ctx.hasher(), ctx.db, &ctx.client);
     let callback = CallbackUrl::parse(form.callback_url.as_deref(), &config.origin);
     let raw_email = form.email.unwrap_or_default();
     let mut errors = FieldErrors::new();
@@ -115,8 +131,13 @@ async fn credentials(form: Payload<CredentialsForm>, ctx: Ctx<'_>) -> Result<Rep
         let url = signin_error_url(config, "CredentialsSignin", &callback);
         let email = if has_control_chars(&raw_email) { String::new() } else { raw_email.clone() };
         Reply::form_error(mode, status, "CredentialsSignin", url, || {
-            let state =
-                PageState { callback: callback.clone(), email, error: error.map(str::to_string), errors };
+            let state = PageState {
+                callback: callback.clone(),
+                email,
+                link_email: String::new(),
+                error: error.map(str::to_string),
+                errors,
+            };
             render(Base::new(None, &ctx.csrf, config, None), config, state, None)
         })
     };
@@ -131,7 +152,7 @@ async fn credentials(form: Payload<CredentialsForm>, ctx: Ctx<'_>) -> Result<Rep
     let ip_limit = throttle::ip(config, Action::SignIn, &client.ip);
     let user = {
         let mut conn = db.conn().await?;
-        throttle::take(&mut conn, config, &[&ip_limit, &account_limit], now()).await?;
+        throttle::take(&mut conn, &[&ip_limit, &account_limit], now()).await?;
         users::find_by_email(&mut conn, email.as_str()).await?
     };
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
@@ -159,7 +180,9 @@ async fn credentials(form: Payload<CredentialsForm>, ctx: Ctx<'_>) -> Result<Rep
     }
     throttle::reset(&mut conn, &account_limit).await?;
     throttle::give_back(&mut conn, &ip_limit).await?;
-    session::start(&mut conn, jar, config, &user.id, PASSWORD_METHOD, client).await?;
-    audit::record(&mut conn, &user.id, Event::SignedIn, PASSWORD_METHOD, client).await;
+    let who = Person { id: &user.id, email: email.as_str(), verified: user.email_verified.is_some() };
+    if sign_in::complete(&ctx, &mut conn, &who, (PASSWORD_METHOD, PASSWORD_METHOD)).await? {
+        ctx.mailer().inspect(|m| m.wake());
+    }
     Ok(Reply::Redirect(callback.as_str().to_string()))
 }

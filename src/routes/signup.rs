@@ -5,6 +5,7 @@ use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::{get, post, routes, Route};
 use serde::Deserialize;
+use sqlx::Connection;
 
 use super::signin::PageQuery;
 use crate::auth::audit::{self, Event};
@@ -88,7 +89,7 @@ async fn signup(form: Payload<SignupForm>, ctx: Ctx<'_>) -> Result<Reply> {
     {
         let mut conn = db.conn().await?;
         let limit = throttle::ip(config, Action::SignUp, &client.ip);
-        throttle::take(&mut conn, config, &[&limit], now()).await?;
+        throttle::take(&mut conn, &[&limit], now()).await?;
     }
 
     // The cheap checks.
@@ -130,6 +131,7 @@ async fn signup(form: Payload<SignupForm>, ctx: Ctx<'_>) -> Result<Reply> {
     }
     let hash = hasher.hash(&password).await?;
     let mut conn = db.conn().await?;
+    let mut tx = conn.begin().await?;
     let id = new_id();
     let new_user = users::NewUser {
         id: &id,
@@ -140,16 +142,25 @@ async fn signup(form: Payload<SignupForm>, ctx: Ctx<'_>) -> Result<Reply> {
         password_hash: Some(&hash),
         now: now(),
     };
-    match users::insert(&mut conn, &new_user).await {
+    match users::insert(&mut tx, &new_user).await {
         Ok(_) => {}
         Err(e) if db::is_unique_violation(&e) => return Ok(failure(taken())),
         Err(e) => return Err(e.into()),
     }
-    session::start(&mut conn, jar, config, &id, PASSWORD_METHOD, client).await?;
-    audit::record(&mut conn, &id, Event::SignedUp, PASSWORD_METHOD, client).await;
-    Ok(Reply::RedirectFlash {
-        url: callback.as_str().to_string(),
-        kind: "success",
-        message: "Welcome! Your account is ready and you are signed in.".into(),
-    })
+    session::start(&mut tx, jar, config, &id, PASSWORD_METHOD, client).await?;
+    audit::record(&mut tx, &id, Event::SignedUp, PASSWORD_METHOD, client).await;
+    // The verification goes with the account, in its transaction.
+    super::verify_email::queue_verification(&ctx, &mut tx, &id, &email).await?;
+    tx.commit().await?;
+    let message = match ctx.mailer() {
+        Some(mailer) => {
+            mailer.wake();
+            format!(
+                "Welcome! You are signed in. We sent a link to {} to confirm your address.",
+                email.as_str()
+            )
+        }
+        None => "Welcome! Your account is ready and you are signed in.".to_string(),
+    };
+    Ok(Reply::done(callback.as_str().to_string(), message))
 }

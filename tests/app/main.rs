@@ -8,6 +8,7 @@ mod binary;
 mod cleanup;
 mod config;
 mod csrf;
+mod email_signin;
 mod guards;
 mod health;
 mod input;

@@ -470,7 +470,7 @@ async fn an_email_that_belongs_to_an_existing_user_is_not_linked_silently() {
 #[rocket::async_test]
 async fn a_signed_in_user_connects_a_provider_from_the_account_page() {
     let (double, app) = setup().await;
-    let email = app.signed_up_user().await;
+    let email = app.verified_user().await;
     let session_before = app.browser.session_token().unwrap();
     let page = app.get("/account").await.body;
     assert!(page.contains("Connect Google") && page.contains("Connect GitHub"));
@@ -500,7 +500,7 @@ async fn connecting_an_account_that_belongs_to_someone_else_is_refused() {
     let (double, app) = setup().await;
     let other = app.new_browser("Other");
     other.oauth_signin(&app, &double, "github").await.assert_redirects_to("/");
-    app.signed_up_user().await;
+    app.verified_user().await;
     let res = app.browser.oauth_connect(&app, &double, "github").await;
     res.assert_redirects_to("/account");
     let page = app.get("/account").await;
@@ -513,7 +513,7 @@ async fn connecting_an_account_that_belongs_to_someone_else_is_refused() {
 #[rocket::async_test]
 async fn connecting_the_same_account_twice_says_so() {
     let (double, app) = setup().await;
-    app.signed_up_user().await;
+    app.verified_user().await;
     app.browser.oauth_connect(&app, &double, "google").await.assert_redirects_to("/account");
     app.browser.oauth_connect(&app, &double, "google").await.assert_redirects_to("/account");
     assert!(app.get("/account").await.body.contains("already connected"));
@@ -523,7 +523,7 @@ async fn connecting_the_same_account_twice_says_so() {
 #[rocket::async_test]
 async fn a_connect_that_comes_back_to_another_session_is_refused() {
     let (double, app) = setup().await;
-    app.signed_up_user().await;
+    app.verified_user().await;
     let start = app.browser.oauth_connect_start(&app, "github").await;
     let back = double.authorize(start.location().unwrap()).await;
     app.signout().await;
@@ -535,7 +535,7 @@ async fn a_connect_that_comes_back_to_another_session_is_refused() {
 #[rocket::async_test]
 async fn a_connect_started_by_one_user_links_nothing_to_another_who_signed_in_since() {
     let (double, app) = setup().await;
-    let a = app.signed_up_user().await;
+    let a = app.verified_user().await;
     let start = app.browser.oauth_connect_start(&app, "github").await;
     let back = double.authorize(start.location().unwrap()).await;
     // B signs in in the same browser before the provider sends it back.
@@ -669,7 +669,7 @@ async fn unlink_needs_csrf_a_session_and_a_linked_provider() {
 #[rocket::async_test]
 async fn unlinking_a_provider_ends_the_sessions_signed_in_through_it() {
     let (double, app) = setup().await;
-    let email = app.signed_up_user().await;
+    let email = app.verified_user().await;
     app.browser.oauth_connect(&app, &double, "github").await.assert_redirects_to("/account");
     // Another browser signs in with GitHub, a third with the password.
     let laptop = app.new_browser("Laptop");

@@ -65,7 +65,8 @@ async fn a_sign_in_that_finds_the_sqlite_database_locked_waits_for_the_lock_inst
 
 #[rocket::async_test]
 async fn a_quiet_instance_survives_a_postgresql_restart_without_a_failed_request() {
-    let app = TestApp::spawn().await;
+    // Quiet: not even the outbox worker looks at the queue in the meantime.
+    let app = TestApp::with_env(&[("AUTH_EMAIL_POLL_INTERVAL_MS", "60000")]).await;
     if app.db.backend != Backend::Postgres {
         return;
     }

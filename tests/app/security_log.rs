@@ -22,7 +22,7 @@ async fn kinds(app: &TestApp) -> Vec<String> {
 async fn every_security_event_is_logged_with_time_ip_and_device_and_shown_on_the_account_page() {
     let double = Double::start().await;
     let app = TestApp::with_double(&double, &[]).await;
-    let email = app.signed_up_user().await;
+    let email = app.verified_user().await;
     let mut phone = app.new_browser(PHONE);
     phone.remote = "198.51.100.20:443".parse().unwrap();
     assert_eq!(phone.post_credentials(&app, &email, "a wrong password").await.status, Status::Unauthorized);
@@ -47,6 +47,7 @@ async fn every_security_event_is_logged_with_time_ip_and_device_and_shown_on_the
     assert_eq!(
         kinds(&app).await,
         [
+            "email_verified",
             "password_changed",
             "provider_linked",
             "provider_unlinked",

@@ -32,14 +32,14 @@ pub fn routes() -> Vec<Route> {
 
 /// What a re-rendered account page shows besides the saved state.
 #[derive(Default)]
-struct FormState {
-    /// `name`, `password` or `providers`: the form the messages belong to.
-    form: Option<&'static str>,
+pub(crate) struct FormState {
+    /// `name`, `email`, `password` or `providers`: the form the messages belong to.
+    pub form: Option<&'static str>,
     /// The message at the top; "check the highlighted fields" when not given.
-    error: Option<String>,
+    pub error: Option<String>,
     /// The name field's value, when it differs from the saved name (a refused edit).
-    name: Option<String>,
-    errors: FieldErrors,
+    pub name: Option<String>,
+    pub errors: FieldErrors,
 }
 
 async fn render(
@@ -100,13 +100,15 @@ async fn render(
             errors: state.errors,
             password_min_length: config.password_min_length,
             password_max_length: Password::MAX_LENGTH,
+            email_enabled: config.email.is_some(),
+            email_verified: me.user.email_verified.is_some(),
         },
     ))
 }
 
 /// A refused account form: the page again with its messages for a browser, the
 /// failure `code` for a script.
-async fn refused(
+pub(crate) async fn refused(
     ctx: &Ctx<'_>,
     mode: ReplyMode,
     me: &CurrentSession,

@@ -71,7 +71,7 @@ pub(super) async fn password(me: SignedIn<'_>, form: Payload<PasswordForm>, ctx:
         let limit = throttle::account(config, &me.user.email);
         {
             let mut conn = ctx.db.conn().await?;
-            throttle::take(&mut conn, config, &[&limit], now()).await?;
+            throttle::take(&mut conn, &[&limit], now()).await?;
         }
         if !hasher.verify(current, stored).await?.matches {
             let errors =
@@ -98,7 +98,18 @@ pub(super) async fn password(me: SignedIn<'_>, form: Payload<PasswordForm>, ctx:
     session::start(&mut tx, ctx.jar, config, &me.user.id, method, &ctx.client).await?;
     let event = if had_password { Event::PasswordChanged } else { Event::PasswordSet };
     audit::record(&mut tx, &me.user.id, event, "", &ctx.client).await;
+    // Links sent before the change (a reset above all) die with the old password.
+    crate::auth::email_token::revoke_for_user(&mut tx, &me.user.id, &me.user.email).await?;
+    let mailer = ctx.mailer().filter(|_| me.user.email_verified.is_some());
+    if let Some(mailer) = mailer {
+        let (kind, to) = (crate::email::Kind::PasswordChanged, &me.user.email);
+        crate::email::notices::queue(mailer, config, &mut tx, kind, to, &ctx.client, serde_json::json!({}))
+            .await;
+    }
     tx.commit().await?;
+    if let Some(mailer) = mailer {
+        mailer.wake();
+    }
 
     let message = if had_password {
         "Your password was changed. Every other session was signed out."

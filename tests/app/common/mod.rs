@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod providers;
+pub mod smtp;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -140,6 +141,8 @@ pub fn default_env() -> HashMap<&'static str, String> {
 pub struct TestApp {
     pub client: Client,
     pub db: TestDb,
+    /// The SMTP server the app sends its mail to.
+    pub mail: std::sync::Arc<smtp::SmtpDouble>,
     env: HashMap<&'static str, String>,
     /// The browser most tests use.
     pub browser: Browser,
@@ -158,14 +161,17 @@ impl TestApp {
     /// An app with some `AUTH_*` variables and other settings (`tweak` merges them into
     /// the figment, e.g. the pool's `connect_timeout`).
     pub async fn with_figment(vars: &[(&'static str, &str)], tweak: impl FnOnce(Figment) -> Figment) -> Self {
+        let mail = std::sync::Arc::new(smtp::SmtpDouble::start().await);
         let mut env = default_env();
+        env.insert("EMAIL_SERVER", mail.url());
+        env.insert("AUTH_EMAIL_POLL_INTERVAL_MS", "200".to_string());
         for (k, v) in vars {
             env.insert(*k, v.to_string());
         }
         let db = TestDb::create().await;
         let rocket = rocket_auth::build(tweak(test_figment(&db.url, &env)));
         let client = Client::untracked(rocket).await.expect("the test app ignites");
-        TestApp { client, db, env, browser: Browser::new() }
+        TestApp { client, db, mail, env, browser: Browser::new() }
     }
 
     /// A second instance of the same app (same configuration) on the same database, as
@@ -174,7 +180,7 @@ impl TestApp {
         let db = TestDb { url: self.db.url.clone(), backend: self.db.backend, cleanup: Cleanup::Shared };
         let rocket = rocket_auth::build(test_figment(&db.url, &self.env));
         let client = Client::untracked(rocket).await.expect("the second instance ignites");
-        TestApp { client, db, env: self.env.clone(), browser: Browser::new() }
+        TestApp { client, db, mail: self.mail.clone(), env: self.env.clone(), browser: Browser::new() }
     }
 
     /// An app with Google and GitHub enabled, pointed at the provider double.
@@ -232,6 +238,24 @@ impl TestApp {
         let res = self.signup("Ada Lovelace", &email, PASSWORD).await;
         assert_eq!(res.status, Status::SeeOther, "sign-up failed: {}", res.body);
         email
+    }
+
+    /// Signs a new user up and confirms their address with the emailed link, as a person
+    /// would; returns the email.
+    pub async fn verified_user(&self) -> String {
+        let email = self.signed_up_user().await;
+        self.verify_email(&email).await;
+        email
+    }
+
+    /// Opens the latest verification link sent to `email` and confirms it.
+    pub async fn verify_email(&self, email: &str) {
+        let message = self.mail.wait_for_subject(email, "Confirm your email address").await;
+        let link = message.link();
+        let token = link.split("token=").nth(1).expect("a token").to_string();
+        let csrf = self.csrf_token().await;
+        let res = self.post_form("/verify-email", &[("token", &token), ("csrfToken", &csrf)]).await;
+        assert_eq!(res.status, Status::SeeOther, "verification failed: {}", res.body);
     }
 
     // --- the database, as the tests inspect it ---
