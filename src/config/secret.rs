@@ -70,3 +70,26 @@ impl fmt::Debug for Secret {
         write!(f, "Secret([{} bytes redacted])", self.0.len())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_secret_is_kept_and_read_back() {
+        let dir = std::env::temp_dir().join(format!("rocket-auth-secret-{}", crate::primitives::new_id()));
+        let path = dir.join("data/secret");
+        let first = Secret::kept_in(&path).unwrap();
+        let second = Secret::kept_in(&path).unwrap();
+        assert_eq!(first.expose(), second.expose(), "a restart keeps it");
+        assert!(first.expose().len() >= SECRET_MIN_LENGTH);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        std::fs::write(&path, "short").unwrap();
+        assert_ne!(Secret::kept_in(&path).unwrap().expose(), b"short", "a broken file is replaced");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

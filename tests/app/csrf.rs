@@ -163,3 +163,27 @@ async fn a_post_from_another_origin_is_refused_even_with_a_valid_token() {
         sqlx::query_as("SELECT name FROM users").fetch_all(app.pool()).await.unwrap().remove(0);
     assert_eq!(name, "Grace", "our own origin is accepted");
 }
+
+#[rocket::async_test]
+async fn a_token_signed_by_a_rotated_out_secret_is_still_accepted() {
+    let (old, new) =
+        ("the-old-secret-0123456789-abcdefghijklmno", "the-new-secret-0123456789-abcdefghijklmno");
+    let app = TestApp::with_env(&[("AUTH_SECRET", old)]).await;
+    let email = app.signed_up_user().await;
+    app.signout().await;
+    let token = app.csrf_token().await;
+    // The same database and browser after the rotation: AUTH_SECRET_1 keeps the old one.
+    let rotated = app.another_instance_with(&[("AUTH_SECRET", new), ("AUTH_SECRET_1", old)]).await;
+    let fields = [("email", email.as_str()), ("password", PASSWORD), ("csrfToken", token.as_str())];
+    app.browser.post_form(&rotated, "/api/auth/callback/credentials", &fields).await.assert_redirects_to("/");
+    // Without it, a token the old secret signed is refused.
+    let stale = app.another_instance_with(&[("AUTH_SECRET", old)]).await;
+    let browser = stale.new_browser("stale");
+    let token = browser.csrf_token(&stale).await;
+    let strict = app.another_instance_with(&[("AUTH_SECRET", new)]).await;
+    let fields = [("email", email.as_str()), ("password", PASSWORD), ("csrfToken", token.as_str())];
+    assert_eq!(
+        browser.post_form(&strict, "/api/auth/callback/credentials", &fields).await.status,
+        Status::Forbidden
+    );
+}

@@ -177,10 +177,19 @@ impl TestApp {
     /// A second instance of the same app (same configuration) on the same database, as
     /// when several instances share one PostgreSQL behind a load balancer.
     pub async fn another_instance(&self) -> TestApp {
+        self.another_instance_with(&[]).await
+    }
+
+    /// [`TestApp::another_instance`] with some variables changed (a rotated secret).
+    pub async fn another_instance_with(&self, vars: &[(&'static str, &str)]) -> TestApp {
         let db = TestDb { url: self.db.url.clone(), backend: self.db.backend, cleanup: Cleanup::Shared };
-        let rocket = rocket_auth::build(test_figment(&db.url, &self.env));
+        let mut env = self.env.clone();
+        for (k, v) in vars {
+            env.insert(*k, v.to_string());
+        }
+        let rocket = rocket_auth::build(test_figment(&db.url, &env));
         let client = Client::untracked(rocket).await.expect("the second instance ignites");
-        TestApp { client, db, mail: self.mail.clone(), env: self.env.clone(), browser: Browser::new() }
+        TestApp { client, db, mail: self.mail.clone(), env, browser: Browser::new() }
     }
 
     /// An app with Google and GitHub enabled, pointed at the provider double.

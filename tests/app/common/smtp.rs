@@ -146,6 +146,16 @@ impl SmtpDouble {
         self.state.lock().unwrap().connections
     }
 
+    /// Who got what, for a failing test's message.
+    pub fn summary(&self) -> String {
+        let lines: Vec<String> = self
+            .received()
+            .iter()
+            .map(|m| format!("{:?}: {}", m.to, m.header("Subject").unwrap_or_default()))
+            .collect();
+        format!("{} messages [{}]", lines.len(), lines.join("; "))
+    }
+
     /// The messages sent to `to`.
     pub fn to(&self, to: &str) -> Vec<Received> {
         self.received().into_iter().filter(|m| m.to.iter().any(|t| t == to)).collect()
@@ -165,7 +175,7 @@ impl SmtpDouble {
             }
             rocket::tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("no message about {subject:?} to {to}; got {:?}", self.received());
+        panic!("no message about {subject:?} to {to}; got {}", self.summary());
     }
 
     /// Waits (up to 10 s) until `n` messages have reached `to`; returns the last one.
@@ -177,7 +187,7 @@ impl SmtpDouble {
             }
             rocket::tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("{n} messages to {to} never arrived; got {:?}", self.received());
+        panic!("{n} messages to {to} never arrived; got {}", self.summary());
     }
 }
 
