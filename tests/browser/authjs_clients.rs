@@ -185,7 +185,7 @@ async fn both_auth_js_clients_sign_in_read_the_session_and_sign_out() {
     let double = Double::start().await;
     let db = std::env::temp_dir().join(format!("rocket-auth-browser-authjs-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&db);
-    let app =
+    let (app, _mail) =
         start_app_with(&double, &db, |rocket| rocket.manage(bundles).mount("/", routes![page, v4, v5])).await;
     let driver = Driver::start().await;
     let mut shots = Shots::new();

@@ -10,9 +10,13 @@
 //! `target/screenshots/`.
 
 mod authjs_clients;
+mod email_flows;
 #[allow(dead_code)]
 #[path = "../app/common/providers.rs"]
 mod providers;
+#[allow(dead_code)]
+#[path = "../app/common/smtp.rs"]
+mod smtp;
 mod webdriver;
 
 use std::collections::HashMap;
@@ -68,8 +72,9 @@ impl Drop for Driver {
     }
 }
 
-/// Starts the real app on a loopback port; returns its origin.
-async fn start_app(double: &Double, db: &std::path::Path) -> String {
+/// Starts the real app on a loopback port, its mail going to an SMTP double; returns
+/// its origin and the double.
+async fn start_app(double: &Double, db: &std::path::Path) -> (String, smtp::SmtpDouble) {
     start_app_with(double, db, |rocket| rocket).await
 }
 
@@ -78,7 +83,8 @@ async fn start_app_with(
     double: &Double,
     db: &std::path::Path,
     extend: impl FnOnce(rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket::Build>,
-) -> String {
+) -> (String, smtp::SmtpDouble) {
+    let mail = smtp::SmtpDouble::start().await;
     let port = free_port();
     let origin = format!("http://127.0.0.1:{port}");
     // The providers on `localhost`, the app on `127.0.0.1`: two different sites, as in
@@ -89,6 +95,8 @@ async fn start_app_with(
     env.insert("AUTH_URL", origin.clone());
     env.insert("AUTH_ARGON2_MEMORY_KIB", "4096".into());
     env.insert("AUTH_ARGON2_ITERATIONS", "1".into());
+    env.insert("EMAIL_SERVER", mail.url());
+    env.insert("AUTH_EMAIL_POLL_INTERVAL_MS", "200".into());
     let figment = rocket_auth::figment_with_env(|name| env.get(name).cloned())
         .merge(("databases.main.url", format!("sqlite://{}", db.display())))
         .merge(("address", "127.0.0.1"))
@@ -104,7 +112,7 @@ async fn start_app_with(
     });
     for _ in 0..100 {
         if reqwest::get(format!("{origin}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
-            return origin;
+            return (origin, mail);
         }
         rocket::tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -215,7 +223,7 @@ async fn the_main_flows_work_in_chromium() {
     let db = std::env::temp_dir().join(format!("rocket-auth-browser-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&db);
     double.set(|s| s.consent_page = true);
-    let app = start_app(&double, &db).await;
+    let (app, mail) = start_app(&double, &db).await;
     let provider_site = double.url.replace("127.0.0.1", "localhost");
     let driver = Driver::start().await;
     let mut shots = Shots::new();
@@ -236,6 +244,15 @@ async fn the_main_flows_work_in_chromium() {
     wait_for_url(&laptop, "sign-up redirects home", |u| u == at("/")).await;
     assert_text(&laptop, "ada@example.com").await;
     shots.take(&laptop, "home-signed-in").await;
+
+    // Confirm the address with the emailed link: its page asks, the button confirms.
+    let link = mail.wait_for_subject("ada@example.com", "Confirm your email address").await.link();
+    laptop.goto(&link).await;
+    assert_text(&laptop, "Confirm that ada@example.com is your address?").await;
+    assert_axe_clean(&laptop, &axe).await;
+    shots.take(&laptop, "verify-email").await;
+    laptop.find("form[action='/verify-email'] button").await.click().await;
+    assert_text(&laptop, "Your email address is confirmed.").await;
 
     // Sign out.
     laptop.find("form[action='/api/auth/signout'] button").await.click().await;

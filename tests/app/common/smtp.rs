@@ -50,10 +50,14 @@ impl Received {
         })
     }
 
-    /// The first link to the app in the message.
+    /// The first link in the message carrying a token.
     pub fn link(&self) -> String {
         let text = self.text();
-        let start = text.find("http://localhost:8000/").unwrap_or_else(|| panic!("no link in: {text}"));
+        let start = text
+            .match_indices("http")
+            .map(|(i, _)| i)
+            .find(|&i| text[i..].split_whitespace().next().is_some_and(|w| w.contains("token=")))
+            .unwrap_or_else(|| panic!("no link in: {text}"));
         text[start..].split(|c: char| c.is_whitespace() || c == '"' || c == '<').next().unwrap().to_string()
     }
 
