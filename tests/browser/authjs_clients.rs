@@ -92,6 +92,7 @@ const step = async (name, call) => {
   await step("getSession signed in", () => client.getSession());
   await step("signOut", () => client.signOut({ redirect: false }));
   await step("getSession after", () => client.getSession());
+  await step("signIn email", () => client.signIn("email", { email, redirect: false }));
   done(steps);
 })();
 "#;
@@ -165,6 +166,12 @@ async fn run_client(driver: &Driver, app: &str, version: &str, shots: &mut Shots
     let signed_out = step(&steps, "signOut");
     assert_eq!(signed_out["url"], json!(page), "{version}: {signed_out}");
     assert_eq!(step(&steps, "getSession after"), &Value::Null, "{version}: signed out again");
+    // The Email provider: the link and code are sent, the client is told where to wait.
+    let email_signin = step(&steps, "signIn email");
+    assert_eq!(email_signin["ok"], true, "{version}: {email_signin}");
+    assert_eq!(email_signin["error"], Value::Null, "{version}: {email_signin}");
+    let url = email_signin["url"].as_str().unwrap_or_default();
+    assert!(url.starts_with(&format!("{app}/api/auth/verify-request?provider=email")), "{version}: {url}");
 
     // signIn() without a provider sends the browser to Auth.js's sign-in page address,
     // which lands on a working sign-in page that keeps where to come back to.
