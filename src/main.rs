@@ -27,6 +27,11 @@ runs in has one), then the environment. Variables (Auth.js's names):
   AUTH_PASSWORD_MIN_LENGTH
   AUTH_SIGNIN_MAX_FAILURES, AUTH_SIGNIN_WINDOW
   AUTH_PROVIDER_TIMEOUT
+  AUTH_SECRET_1, AUTH_SECRET_2, AUTH_SECRET_3   older secrets, still accepted (rotation)
+  EMAIL_SERVER                    smtp://user:password@host:587 (STARTTLS), smtps://…:465, or
+                                  file://DIR; debug default file://data/outbox, release: email off
+  EMAIL_FROM                      the From address
+  AUTH_EMAIL_MAX_PER_ADDRESS, AUTH_EMAIL_MAX_PER_IP, AUTH_EMAIL_POLL_INTERVAL_MS
   ROCKET_ADDRESS, ROCKET_PORT, ROCKET_LOG_LEVEL, ROCKET_DATABASES, …  Rocket's own
 
 README.md has the meaning and default of each.

@@ -41,9 +41,51 @@ pub fn next_attempt(attempts: i64, created_at: i64, now: i64) -> Option<i64> {
     (at - created_at <= GIVE_UP_AFTER).then_some(at)
 }
 
-/// Sends what is due, until nothing is; returns how many it sent.
-pub async fn run_once(db: &Db, transport: &Transport, from: &Address) -> Result<usize, Error> {
-    let mut sent = 0;
+/// Messages sent at once (each on its own connection, kept open for the next).
+const IN_FLIGHT: usize = 8;
+
+/// What a round of the worker did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    pub sent: usize,
+    /// Some message failed temporarily: the server is probably down, so the worker
+    /// rests a poll interval before the next round (it does not hammer a dead server,
+    /// nor the database with retries, while requests keep queueing mail).
+    pub failed: bool,
+}
+
+/// Records the outcome of one message.
+async fn record(db: &Db, message: &outbox::Claimed, outcome: Result<(), Failed>) -> Result<bool, Error> {
+    let mut conn = db.conn().await?;
+    let now = now();
+    match outcome {
+        Ok(()) => {
+            outbox::mark_sent(&mut conn, &message.id, now).await?;
+            return Ok(true);
+        }
+        Err(Failed::Temporary(e)) => match next_attempt(message.attempts + 1, message.created_at, now) {
+            Some(at) => {
+                log::warn!("{} email to {}: will try again: {e}", message.kind, message.recipient);
+                outbox::mark_retry(&mut conn, &message.id, at, &e).await?;
+            }
+            None => {
+                log::error!("{} email to {}: abandoned after a day: {e}", message.kind, message.recipient);
+                outbox::mark_abandoned(&mut conn, &message.id, now, &e).await?;
+            }
+        },
+        Err(Failed::Permanent(e)) => {
+            log::error!("{} email to {}: refused, abandoned: {e}", message.kind, message.recipient);
+            outbox::mark_abandoned(&mut conn, &message.id, now, &e).await?;
+        }
+    }
+    Ok(false)
+}
+
+/// Sends what is due, [`IN_FLIGHT`] at a time, until nothing is or a send fails
+/// temporarily.
+pub async fn run_once(db: &Db, transport: &Transport, from: &Address) -> Result<Round, Error> {
+    use rocket::futures::stream::{self, StreamExt, TryStreamExt};
+    let mut round = Round::default();
     loop {
         let now = now();
         let claimed = {
@@ -51,42 +93,21 @@ pub async fn run_once(db: &Db, transport: &Transport, from: &Address) -> Result<
             outbox::claim(&mut conn, now, now + LEASE, BATCH).await?
         };
         if claimed.is_empty() {
-            return Ok(sent);
+            return Ok(round);
         }
-        for message in claimed {
-            let outcome = transport.send(&message.id, from, &message.recipient, &message.message).await;
-            let mut conn = db.conn().await?;
-            let now = crate::primitives::now();
-            match outcome {
-                Ok(()) => {
-                    outbox::mark_sent(&mut conn, &message.id, now).await?;
-                    sent += 1;
-                }
-                Err(Failed::Temporary(e)) => {
-                    match next_attempt(message.attempts + 1, message.created_at, now) {
-                        Some(at) => {
-                            log::warn!(
-                                "{} email to {}: will try again: {e}",
-                                message.kind,
-                                message.recipient
-                            );
-                            outbox::mark_retry(&mut conn, &message.id, at, &e).await?;
-                        }
-                        None => {
-                            log::error!(
-                                "{} email to {}: abandoned after a day: {e}",
-                                message.kind,
-                                message.recipient
-                            );
-                            outbox::mark_abandoned(&mut conn, &message.id, now, &e).await?;
-                        }
-                    }
-                }
-                Err(Failed::Permanent(e)) => {
-                    log::error!("{} email to {}: refused, abandoned: {e}", message.kind, message.recipient);
-                    outbox::mark_abandoned(&mut conn, &message.id, now, &e).await?;
-                }
-            }
+        let outcomes: Vec<(bool, bool)> = stream::iter(claimed)
+            .map(|message| async move {
+                let outcome = transport.send(&message.id, from, &message.recipient, &message.message).await;
+                let temporary = matches!(outcome, Err(Failed::Temporary(_)));
+                record(db, &message, outcome).await.map(|sent| (sent, temporary))
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .try_collect()
+            .await?;
+        round.sent += outcomes.iter().filter(|(sent, _)| *sent).count();
+        if outcomes.iter().any(|(_, temporary)| *temporary) {
+            round.failed = true;
+            return Ok(round);
         }
     }
 }
@@ -115,8 +136,19 @@ impl Fairing for Worker {
         let mut shutdown = rocket.shutdown();
         tokio::spawn(async move {
             loop {
-                if let Err(e) = run_once(&db, &transport, &from).await {
-                    log::warn!("the outbox worker will try again: {e}");
+                let rest = match run_once(&db, &transport, &from).await {
+                    Ok(round) => round.failed,
+                    Err(e) => {
+                        log::warn!("the outbox worker will try again: {e}");
+                        true
+                    }
+                };
+                if rest {
+                    // Deaf to wake-ups for a poll interval: the server is likely down.
+                    tokio::select! {
+                        _ = time::sleep(every) => continue,
+                        _ = &mut shutdown => return,
+                    }
                 }
                 tokio::select! {
                     _ = wake.notified() => {}

@@ -154,6 +154,9 @@ fn help_names_the_commands_and_the_variables() {
         "AUTH_GITHUB_ID",
         "AUTH_SESSION_MAX_AGE",
         "AUTH_PROVIDER_TIMEOUT",
+        "AUTH_SECRET_1",
+        "EMAIL_SERVER",
+        "EMAIL_FROM",
     ] {
         assert!(help.contains(name), "--help names {name}");
     }

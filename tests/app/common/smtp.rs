@@ -261,6 +261,10 @@ async fn session(
         let command = line.trim_end().to_string();
         let upper = command.to_ascii_uppercase();
         let mode = *modes.borrow();
+        // A server that went down drops the connections it had, kept-open ones too.
+        if mode == Mode::Refuse {
+            return Ok(());
+        }
         let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
             b"250-smtp.test\r\n250 8BITMIME\r\n"
         } else if upper.starts_with("MAIL FROM:") {
