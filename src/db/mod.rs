@@ -47,6 +47,25 @@ impl Db {
 
 /// The connection every query function takes first: a pooled connection derefs to it,
 /// and so does a transaction, so one function serves both.
+/// A transaction that writes. On SQLite it takes the database's write lock at once,
+/// as `BEGIN IMMEDIATE` does (sqlx 0.7 cannot send that): a deferred transaction that
+/// reads and then writes fails at its first write with `SQLITE_BUSY_SNAPSHOT`, at
+/// once and past any busy timeout, whenever another connection committed in between,
+/// and the outbox worker, the throttle and every sign-in commit all the time. Taken
+/// first, the lock is waited for like any other (the busy timeout), and the
+/// transaction cannot fail that way. On PostgreSQL a plain `BEGIN` (row locks and
+/// MVCC do the rest). Handlers and query helpers start their transactions here.
+#[allow(clippy::disallowed_methods)]
+pub async fn begin(conn: &mut Conn) -> Result<sqlx::Transaction<'_, sqlx::Any>, sqlx::Error> {
+    let sqlite = conn.backend_name() == "SQLite";
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    if sqlite {
+        // A write statement takes the write lock when it starts, whatever it matches.
+        sqlx::query("UPDATE throttle SET hits = hits WHERE 0 = 1").execute(&mut *tx).await?;
+    }
+    Ok(tx)
+}
+
 pub type Conn = sqlx::AnyConnection;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");

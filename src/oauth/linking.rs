@@ -12,8 +12,6 @@
 //! Everything happens in one transaction; the unique indexes settle races (two
 //! callbacks for one new person cannot make two users).
 
-use sqlx::Connection;
-
 use super::{OAuthError, Profile};
 use crate::db::{accounts, is_unique_violation, users, Conn};
 use crate::domain::{DisplayName, Email};
@@ -41,7 +39,7 @@ pub async fn resolve(
     let email = profile.email.as_ref();
     let label = profile.label.as_deref();
     let now = now();
-    let mut tx = conn.begin().await?;
+    let mut tx = crate::db::begin(conn).await?;
     let owner = accounts::find_user_id(&mut tx, provider, &profile.account_id).await?;
     let outcome = match (owner, link_user_id) {
         (Some(owner), Some(me)) if owner == me => Outcome::AlreadyLinked,

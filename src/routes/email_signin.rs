@@ -20,7 +20,6 @@ use rocket::request::FlashMessage;
 use rocket::{get, post, routes, Route};
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::Connection;
 
 use super::signin_error_url;
 use crate::auth::audit::{self, Event};
@@ -105,7 +104,7 @@ async fn send_link(ctx: &Ctx<'_>, form: StartForm, mode: ReplyMode) -> Result<Re
         "minutes": Purpose::SignIn.lifetime() / 60,
     });
     let composed = mailer.compose(config, Kind::SignIn, &email, context)?;
-    let mut tx = conn.begin().await?;
+    let mut tx = crate::db::begin(&mut conn).await?;
     issued.store(&mut tx).await?;
     mailer.queue(&mut tx, &composed).await?;
     tx.commit().await?;
@@ -280,7 +279,7 @@ async fn callback(form: Payload<CallbackForm>, ctx: Ctx<'_>) -> Result<Reply> {
 async fn signed_in(ctx: &Ctx<'_>, mailer: &Mailer, row: &TokenRow) -> Result<String> {
     let now = now();
     let mut conn = ctx.db.conn().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = crate::db::begin(&mut conn).await?;
     let (user_id, created) = match users::find_by_email(&mut tx, &row.email).await? {
         Some(owner) => {
             sign_in::prove_address(ctx, &mut tx, &owner.id, owner.email_verified.is_some(), false).await?;

@@ -15,7 +15,6 @@ use rocket::request::FlashMessage;
 use rocket::{get, post, routes, Route};
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::Connection;
 
 use crate::auth::audit::{self, Event};
 use crate::auth::context::Ctx;
@@ -108,7 +107,7 @@ async fn forgot(form: Payload<ForgotForm>, ctx: Ctx<'_>) -> Result<Reply> {
     };
     let composed = mailer.compose(config, Kind::Reset, &email, json!({ "link": link, "minutes": 60 }))?;
     // The same statements for a known and an unknown address.
-    let mut tx = conn.begin().await?;
+    let mut tx = crate::db::begin(&mut conn).await?;
     issued.store_for_account(&mut tx).await?;
     mailer.queue_for_account(&mut tx, &composed).await?;
     tx.commit().await?;
@@ -193,7 +192,7 @@ async fn reset(form: Payload<ResetForm>, ctx: Ctx<'_>) -> Result<Reply> {
 
     let now = now();
     let mut conn = ctx.db.conn().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = crate::db::begin(&mut conn).await?;
     // Consumed here, once: of two submissions, one sets the password.
     let row =
         email_token::take(&mut tx, Purpose::Reset, &token, None, now).await?.ok_or(Error::Verification)?;

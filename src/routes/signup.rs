@@ -5,7 +5,6 @@ use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::{get, post, routes, Route};
 use serde::Deserialize;
-use sqlx::Connection;
 
 use super::signin::PageQuery;
 use crate::auth::audit::{self, Event};
@@ -131,7 +130,7 @@ async fn signup(form: Payload<SignupForm>, ctx: Ctx<'_>) -> Result<Reply> {
     }
     let hash = hasher.hash(&password).await?;
     let mut conn = db.conn().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = crate::db::begin(&mut conn).await?;
     let id = new_id();
     let new_user = users::NewUser {
         id: &id,

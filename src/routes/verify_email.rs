@@ -18,7 +18,6 @@ use rocket::http::Status;
 use rocket::{get, post, routes, Route};
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::Connection;
 
 use crate::auth::audit::{self, Event};
 use crate::auth::context::Ctx;
@@ -109,7 +108,7 @@ async fn verify(form: Payload<TokenForm>, session: MaybeSignedIn<'_>, ctx: Ctx<'
     let token = form.0.token.unwrap_or_default();
     let now = now();
     let mut conn = ctx.db.conn().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = crate::db::begin(&mut conn).await?;
     let row =
         email_token::take(&mut tx, Purpose::Verify, &token, None, now).await?.ok_or(Error::Verification)?;
     // The token is for the account and the address it was sent to; an address changed
@@ -137,7 +136,7 @@ async fn resend(me: SignedIn<'_>, form: Payload<CallbackForm>, ctx: Ctx<'_>) -> 
     let mut conn = ctx.db.conn().await?;
     let ip = throttle::ip(config, Action::Email, &ctx.client.ip);
     throttle::take(&mut conn, &[&ip, &throttle::email_address(config, email.as_str())], now()).await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = crate::db::begin(&mut conn).await?;
     queue_verification(&ctx, &mut tx, &me.user.id, &email).await?;
     tx.commit().await?;
     mailer.wake();
@@ -186,7 +185,7 @@ async fn change(me: SignedIn<'_>, form: Payload<ChangeForm>, ctx: Ctx<'_>) -> Re
     let mut conn = ctx.db.conn().await?;
     let ip = throttle::ip(config, Action::Email, &ctx.client.ip);
     throttle::take(&mut conn, &[&ip, &throttle::email_address(config, new.as_str())], now).await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = crate::db::begin(&mut conn).await?;
     if users::find_by_email(&mut tx, new.as_str()).await?.is_none() {
         let issued =
             email_token::issue(config, Purpose::EmailChange, &new, Some(&me.user.id), "/account", now);
@@ -242,7 +241,7 @@ async fn confirm(form: Payload<TokenForm>, session: MaybeSignedIn<'_>, ctx: Ctx<
     let token = form.0.token.unwrap_or_default();
     let now = now();
     let mut conn = ctx.db.conn().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = crate::db::begin(&mut conn).await?;
     let row = email_token::take(&mut tx, Purpose::EmailChange, &token, None, now)
         .await?
         .ok_or(Error::Verification)?;

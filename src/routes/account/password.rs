@@ -6,7 +6,6 @@
 
 use rocket::post;
 use serde::Deserialize;
-use sqlx::Connection;
 
 use super::{refused, FormState, INVALID};
 use crate::auth::audit::{self, Event};
@@ -88,7 +87,7 @@ pub(super) async fn password(me: SignedIn<'_>, form: Payload<PasswordForm>, ctx:
 
     let hash = hasher.hash(&new).await?;
     let mut conn = ctx.db.conn().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = crate::db::begin(&mut conn).await?;
     users::update_password_hash(&mut tx, &me.user.id, &hash, now()).await?;
     sessions::delete_all_for_user(&mut tx, &me.user.id).await?;
     // A change proved the current password; setting a first password proved nothing

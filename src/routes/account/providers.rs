@@ -3,7 +3,6 @@
 
 use rocket::http::Status;
 use rocket::post;
-use sqlx::Connection;
 
 use super::{refused, FormState};
 use crate::auth::audit::{self, Event};
@@ -34,7 +33,7 @@ pub(super) async fn unlink(
     let provider = Provider::parse(provider).ok_or(Error::NotFound)?;
     let name = provider.name();
     let mut conn = ctx.db.conn().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = crate::db::begin(&mut conn).await?;
     users::lock(&mut tx, &me.user.id, now()).await?;
     let has_password = users::find_password_hash(&mut tx, &me.user.id).await?.is_some();
     let others = accounts::count_other_providers(&mut tx, &me.user.id, provider.id()).await?;
