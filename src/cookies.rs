@@ -20,6 +20,9 @@ pub enum Name {
     /// `authjs.oauth-flow`: binds an OAuth flow to the browser that started it.
     /// `__Host-` on https.
     OAuthFlow,
+    /// `authjs.pending-signin`: a sign-in waiting for its second factor. `__Host-` on
+    /// https.
+    PendingSignIn,
     /// `_flash`: a message for the next page, in the format Rocket's `FlashMessage`
     /// reads.
     Flash,
@@ -34,6 +37,8 @@ impl Name {
             (Name::Csrf, false) => "authjs.csrf-token",
             (Name::OAuthFlow, true) => "__Host-authjs.oauth-flow",
             (Name::OAuthFlow, false) => "authjs.oauth-flow",
+            (Name::PendingSignIn, true) => "__Host-authjs.pending-signin",
+            (Name::PendingSignIn, false) => "authjs.pending-signin",
             (Name::Flash, _) => "_flash",
         }
     }

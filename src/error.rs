@@ -19,6 +19,11 @@ pub enum Error {
     /// 409: the request cannot be done as things stand; the sentence says why.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// Sudo mode: the action needs a recent authentication. A browser is sent (303) to
+    /// the path held here, `/reauth?callbackUrl=…`; a script gets 403
+    /// `ReauthRequired` with that URL.
+    #[error("a recent authentication is required")]
+    ReauthRequired(String),
     /// 429 `TooManyAttempts` with `Retry-After`: a throttle limit is used up.
     #[error("too many attempts; retry after {retry_after} s")]
     TooManyAttempts { retry_after: i64 },
@@ -48,6 +53,7 @@ impl Error {
             Error::NotFound => Status::NotFound,
             Error::Verification => Status::BadRequest,
             Error::Conflict(_) => Status::Conflict,
+            Error::ReauthRequired(_) => Status::Forbidden,
             Error::TooManyAttempts { .. } => Status::TooManyRequests,
             Error::Busy | Error::Unavailable(_) => Status::ServiceUnavailable,
             Error::Database(e) if is_outage(e) => Status::ServiceUnavailable,

@@ -1,5 +1,6 @@
-//! Housekeeping: the periodic clean-up of expired sessions, abandoned OAuth flows,
-//! finished throttle windows, and security-log entries past their retention. Expired sessions are refused on use
+//! Housekeeping: the periodic clean-up of expired sessions, abandoned OAuth flows and
+//! pending sign-ins, finished throttle windows, and security-log entries past their
+//! retention. Expired sessions are refused on use
 //! anyway; this keeps the table from growing without bound. It starts with the app
 //! (at liftoff) and runs every `AUTH_SESSION_CLEANUP_INTERVAL` seconds, first one
 //! interval after start so a restart loop cannot hammer the database.
@@ -24,7 +25,9 @@ use rocket::{Orbit, Rocket};
 use rocket_db_pools::Database;
 
 use crate::config::AuthConfig;
-use crate::db::{email_tokens, oauth_flows, outbox, security_events, sessions, throttle, Db};
+use crate::db::{
+    email_tokens, oauth_flows, outbox, pending_signins, security_events, sessions, throttle, two_factor, Db,
+};
 use crate::error::Error;
 use crate::primitives::now;
 
@@ -63,8 +66,9 @@ pub async fn delete_expired_flows(db: &Db, now: i64) -> Result<u64, Error> {
 /// How long the security log keeps an entry.
 pub const SECURITY_LOG_RETENTION: i64 = 90 * 86400;
 
-/// Deletes throttle counters whose window is over and security-log entries past
-/// [`SECURITY_LOG_RETENTION`].
+/// Deletes throttle counters whose window is over, security-log entries past
+/// [`SECURITY_LOG_RETENTION`], expired email tokens, finished mail, and sign-ins and
+/// TOTP enrolments that waited out their time.
 pub async fn delete_stale_records(db: &Db, now: i64, window: i64) -> Result<u64, Error> {
     let mut conn = db.conn().await?;
     // The longest window any counter has.
@@ -73,7 +77,9 @@ pub async fn delete_stale_records(db: &Db, now: i64, window: i64) -> Result<u64,
     let events = security_events::delete_older_than(&mut conn, now - SECURITY_LOG_RETENTION).await?;
     let tokens = email_tokens::delete_expired(&mut conn, now).await?;
     let mail = outbox::delete_finished_before(&mut conn, now - SECURITY_LOG_RETENTION).await?;
-    Ok(counters + events + tokens + mail)
+    let pending = pending_signins::delete_expired(&mut conn, now).await?;
+    let enrolments = two_factor::delete_expired_enrolments(&mut conn, now).await?;
+    Ok(counters + events + tokens + mail + pending + enrolments)
 }
 
 /// Starts the clean-up task at liftoff; it ends when Rocket shuts down.

@@ -50,11 +50,23 @@ pub fn sha256_hex(input: &str) -> String {
 /// Lowercase hex HMAC-SHA256 of `message` under `key`, with a `purpose` label so one
 /// secret can key several uses without one MAC standing in for another.
 pub fn hmac_hex(key: &[u8], purpose: &str, message: &str) -> String {
+    hex(&hmac_sha256(key, purpose, message))
+}
+
+/// [`hmac_hex`]'s MAC as bytes: a key derived from a secret for one purpose.
+pub fn hmac_sha256(key: &[u8], purpose: &str, message: &str) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(purpose.as_bytes());
     mac.update(b"\0");
     mac.update(message.as_bytes());
-    hex(&mac.finalize().into_bytes())
+    mac.finalize().into_bytes().into()
+}
+
+/// `n` bytes from the operating system's CSPRNG.
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; n];
+    OsRng.fill_bytes(&mut bytes);
+    bytes
 }
 
 /// Compares two strings in time that depends on their length only.

@@ -266,6 +266,73 @@ pub struct AccountPage {
     /// Email is on: the address can be verified and changed.
     pub email_enabled: bool,
     pub email_verified: bool,
+    /// TOTP is on.
+    pub two_factor: bool,
+    pub recovery_codes_left: i64,
+}
+
+/// The second-factor settings (`/account/two-factor`).
+#[derive(Serialize)]
+pub struct TwoFactorPage {
+    #[serde(flatten)]
+    pub base: Base,
+    /// TOTP is on, since then.
+    pub totp_since: Option<TimeView>,
+    pub recovery_codes_left: i64,
+    /// While TOTP is off: the enrolment shown.
+    pub enrolment: Option<EnrolmentView>,
+    pub error: Option<String>,
+    pub errors: FieldErrors,
+}
+
+/// A TOTP enrolment: the QR code (an inline SVG the app drew) and the secret as text.
+#[derive(Serialize)]
+pub struct EnrolmentView {
+    /// Rendered unescaped: markup the app generated from its own data, never user text.
+    pub qr_svg: String,
+    /// The base32 secret in groups of four, for typing in.
+    pub secret: String,
+    pub issuer: String,
+    pub account: String,
+}
+
+/// Recovery codes, shown once.
+#[derive(Serialize)]
+pub struct RecoveryCodesPage {
+    #[serde(flatten)]
+    pub base: Base,
+    pub codes: Vec<String>,
+    /// TOTP was just turned on (rather than the codes renewed).
+    pub enabled_now: bool,
+}
+
+/// The second step of a sign-in.
+#[derive(Serialize)]
+pub struct SecondStepPage {
+    #[serde(flatten)]
+    pub base: Base,
+    pub email: String,
+    pub error: Option<String>,
+    pub errors: FieldErrors,
+}
+
+/// `/reauth`: confirm it is you.
+#[derive(Serialize)]
+pub struct ReauthPage {
+    #[serde(flatten)]
+    pub base: Base,
+    pub callback_url: String,
+    pub has_password: bool,
+    pub has_totp: bool,
+    /// The providers linked to the account (a new sign-in with one counts).
+    pub providers: Vec<ProviderView>,
+    /// Email is on: a sign-in link counts too (for an account with no password).
+    pub email_enabled: bool,
+    pub email: String,
+    /// Which form the messages belong to: `password` or `code`.
+    pub form: Option<&'static str>,
+    pub error: Option<String>,
+    pub errors: FieldErrors,
 }
 
 pub use crate::primitives::escape_html;

@@ -25,6 +25,17 @@ pub enum Event {
     EmailChanged,
     /// Proof of the address ended what its first registrant had set up.
     OwnershipClaimed,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    RecoveryCodesRenewed,
+    /// A recovery code signed in (the detail: how many are left).
+    RecoveryCodeUsed,
+    /// A wrong code at the second step of a sign-in.
+    SecondFactorFailed,
+    /// Confirmed it is them at `/reauth` (the detail: with what).
+    Reauthenticated,
+    /// A wrong password or code at `/reauth`.
+    ReauthFailed,
 }
 
 impl Event {
@@ -45,6 +56,13 @@ impl Event {
             Event::EmailChangeRequested => "email_change_requested",
             Event::EmailChanged => "email_changed",
             Event::OwnershipClaimed => "ownership_claimed",
+            Event::TwoFactorEnabled => "two_factor_enabled",
+            Event::TwoFactorDisabled => "two_factor_disabled",
+            Event::RecoveryCodesRenewed => "recovery_codes_renewed",
+            Event::RecoveryCodeUsed => "recovery_code_used",
+            Event::SecondFactorFailed => "second_factor_failed",
+            Event::Reauthenticated => "reauthenticated",
+            Event::ReauthFailed => "reauth_failed",
         }
     }
 
@@ -67,7 +85,16 @@ impl Event {
             "email_verified" => "Email address confirmed".into(),
             "email_change_requested" => format!("Email change to {detail} requested"),
             "email_changed" => format!("Email address changed to {detail}"),
-            "ownership_claimed" => "Address proven: the earlier password and sessions were removed".into(),
+            "ownership_claimed" => {
+                "Address proven: the earlier password, sessions and two-factor settings were removed".into()
+            }
+            "two_factor_enabled" => "Two-factor authentication turned on".into(),
+            "two_factor_disabled" => "Two-factor authentication turned off".into(),
+            "recovery_codes_renewed" => "New recovery codes made (the old ones no longer work)".into(),
+            "recovery_code_used" => format!("Signed in with a recovery code ({detail} left)"),
+            "second_factor_failed" => "Failed sign-in (wrong two-factor code)".into(),
+            "reauthenticated" => via("Confirmed it was you"),
+            "reauth_failed" => "Failed confirmation (wrong password or code)".into(),
             other => other.to_string(),
         }
     }

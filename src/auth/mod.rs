@@ -1,4 +1,5 @@
-//! Authentication: passwords, sessions, CSRF, and the request guards built on them.
+//! Authentication: passwords, sessions, CSRF, the second factor, sudo mode, and the
+//! request guards built on them.
 
 pub mod audit;
 pub mod client;
@@ -8,6 +9,8 @@ pub mod email_token;
 pub mod form;
 pub mod guards;
 pub mod password;
+pub mod second_factor;
 pub mod session;
 pub mod sign_in;
+pub mod sudo;
 pub mod throttle;

@@ -37,6 +37,8 @@ pub struct CurrentSession {
     pub created_at: i64,
     pub expires_at: i64,
     pub last_active_at: i64,
+    /// When it last proved its user (the sign-in, or `/reauth`): sudo mode.
+    pub authenticated_at: i64,
     /// How it was signed in: `password` or a provider's id.
     pub method: String,
     pub user: User,
@@ -108,6 +110,7 @@ pub async fn load(req: &Request<'_>) -> Result<Option<CurrentSession>, Error> {
         created_at: row.created_at,
         expires_at: row.expires_at,
         last_active_at: row.last_active_at,
+        authenticated_at: row.authenticated_at,
         method: row.method,
         user: User {
             id: row.user_id,

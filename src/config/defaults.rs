@@ -88,6 +88,9 @@ pub(super) fn signin_window() -> u64 {
 pub(super) fn provider_timeout() -> u64 {
     10
 }
+pub(super) fn reauth_max_age() -> u64 {
+    900
+}
 pub(super) fn email_max_per_address() -> u32 {
     5
 }

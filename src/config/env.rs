@@ -40,6 +40,7 @@ pub const VALUE_ENV: &[(&str, &str)] = &[
     ("AUTH_SIGNIN_MAX_FAILURES", "auth.signin_max_failures"),
     ("AUTH_SIGNIN_WINDOW", "auth.signin_window"),
     ("AUTH_PROVIDER_TIMEOUT", "auth.provider_timeout"),
+    ("AUTH_REAUTH_MAX_AGE", "auth.reauth_max_age"),
     ("AUTH_EMAIL_MAX_PER_ADDRESS", "auth.email_max_per_address"),
     ("AUTH_EMAIL_MAX_PER_IP", "auth.email_max_per_ip"),
     ("AUTH_EMAIL_POLL_INTERVAL_MS", "auth.email_poll_interval_ms"),

@@ -77,6 +77,8 @@ struct RawConfig {
     signin_window: u64,
     #[serde(default = "defaults::provider_timeout")]
     provider_timeout: u64,
+    #[serde(default = "defaults::reauth_max_age")]
+    reauth_max_age: u64,
 }
 
 /// Accepts `true/false`, `1/0`, `yes/no`, `on/off` (any case) from TOML or the environment.
@@ -155,6 +157,9 @@ pub struct AuthConfig {
     pub signin_max_failures: u32,
     pub signin_window: u64,
     pub provider_timeout: u64,
+    /// Sudo mode: seconds an authentication lasts for sensitive actions
+    /// (`AUTH_REAUTH_MAX_AGE`).
+    pub reauth_max_age: i64,
     pub google: Option<ProviderCredentials>,
     pub google_issuer: Url,
     pub github: Option<ProviderCredentials>,
@@ -301,6 +306,7 @@ impl AuthConfig {
         }
         positive("AUTH_SIGNIN_WINDOW", "auth.signin_window", raw.signin_window)?;
         positive("AUTH_PROVIDER_TIMEOUT", "auth.provider_timeout", raw.provider_timeout)?;
+        let reauth_max_age = positive("AUTH_REAUTH_MAX_AGE", "auth.reauth_max_age", raw.reauth_max_age)?;
 
         let google = provider(raw.google_id, raw.google_secret);
         let github = provider(raw.github_id, raw.github_secret);
@@ -356,6 +362,7 @@ impl AuthConfig {
             signin_max_failures: raw.signin_max_failures,
             signin_window: raw.signin_window,
             provider_timeout: raw.provider_timeout,
+            reauth_max_age,
             google,
             google_issuer,
             github,

@@ -127,3 +127,24 @@ impl Account {
         non_empty(self.label.clone())
     }
 }
+
+/// A linked provider account with the provider's id for it: the data export.
+#[derive(Debug, Clone, FromRow)]
+pub struct ExportRow {
+    pub provider: String,
+    pub provider_account_id: String,
+    pub email: String,
+    pub label: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub async fn list_for_export(conn: &mut Conn, user_id: &str) -> Result<Vec<ExportRow>, sqlx::Error> {
+    sqlx::query_as::<_, ExportRow>(
+        "SELECT provider, provider_account_id, email, label, created_at, updated_at FROM accounts \
+         WHERE user_id = $1 ORDER BY created_at, provider",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await
+}

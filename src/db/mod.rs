@@ -9,10 +9,12 @@ pub mod accounts;
 pub mod email_tokens;
 pub mod oauth_flows;
 pub mod outbox;
+pub mod pending_signins;
 pub mod pool;
 pub mod security_events;
 pub mod sessions;
 pub mod throttle;
+pub mod two_factor;
 pub mod users;
 
 use std::path::Path;
@@ -45,8 +47,6 @@ impl Db {
     }
 }
 
-/// The connection every query function takes first: a pooled connection derefs to it,
-/// and so does a transaction, so one function serves both.
 /// A transaction that writes. On SQLite it takes the database's write lock at once,
 /// as `BEGIN IMMEDIATE` does (sqlx 0.7 cannot send that): a deferred transaction that
 /// reads and then writes fails at its first write with `SQLITE_BUSY_SNAPSHOT`, at
@@ -66,6 +66,8 @@ pub async fn begin(conn: &mut Conn) -> Result<sqlx::Transaction<'_, sqlx::Any>, 
     Ok(tx)
 }
 
+/// The connection every query function takes first: a pooled connection derefs to it,
+/// and so does a transaction, so one function serves both.
 pub type Conn = sqlx::AnyConnection;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");

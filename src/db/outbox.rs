@@ -138,3 +138,13 @@ pub async fn delete_finished_before(conn: &mut Conn, before: i64) -> Result<u64,
         .await
         .map(|r| r.rows_affected())
 }
+
+/// Drops the mail still waiting for `recipient` (an account deleted: nothing more is
+/// sent to it but the notice that says so).
+pub async fn delete_queued_for(conn: &mut Conn, recipient: &str) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM outbox WHERE recipient = $1 AND status = 'queued'")
+        .bind(recipient)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+}

@@ -98,3 +98,14 @@ pub async fn recent_signins(
     .fetch_all(conn)
     .await
 }
+
+/// Every entry of the user's log, oldest first: the data export.
+pub async fn list_all(conn: &mut Conn, user_id: &str) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query_as::<_, EventRow>(
+        "SELECT kind, detail, ip, user_agent, created_at FROM security_events \
+         WHERE user_id = $1 ORDER BY created_at, id",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await
+}

@@ -13,6 +13,7 @@ pub struct SessionWithUser {
     pub created_at: i64,
     pub expires_at: i64,
     pub last_active_at: i64,
+    pub authenticated_at: i64,
     pub method: String,
     pub user_id: String,
     pub user_name: String,
@@ -37,8 +38,9 @@ pub struct NewSession<'a> {
 pub async fn insert(conn: &mut Conn, s: &NewSession<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sessions \
-         (id, secret_hash, user_id, created_at, expires_at, last_active_at, user_agent, ip, method) \
-         VALUES ($1, $2, $3, $4, $5, $4, $6, $7, $8)",
+         (id, secret_hash, user_id, created_at, expires_at, last_active_at, user_agent, ip, method, \
+          authenticated_at) \
+         VALUES ($1, $2, $3, $4, $5, $4, $6, $7, $8, $4)",
     )
     .bind(s.id)
     .bind(s.secret_hash)
@@ -56,7 +58,7 @@ pub async fn insert(conn: &mut Conn, s: &NewSession<'_>) -> Result<(), sqlx::Err
 /// The session check: one indexed query, by the public id (the primary key).
 pub async fn find_with_user(conn: &mut Conn, id: &str) -> Result<Option<SessionWithUser>, sqlx::Error> {
     sqlx::query_as::<_, SessionWithUser>(
-        "SELECT s.id, s.secret_hash, s.created_at, s.expires_at, s.last_active_at, s.method, \
+        "SELECT s.id, s.secret_hash, s.created_at, s.expires_at, s.last_active_at, s.authenticated_at, s.method, \
                 u.id AS user_id, u.name AS user_name, u.email AS user_email, u.image AS user_image, \
                 u.email_verified AS user_email_verified \
          FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -79,6 +81,16 @@ pub async fn update_activity(
         .bind(id)
         .bind(expires_at)
         .bind(last_active_at)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Records that the session proved its user again (`/reauth`): sudo mode.
+pub async fn mark_authenticated(conn: &mut Conn, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET authenticated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
         .execute(conn)
         .await
         .map(|_| ())

@@ -200,3 +200,36 @@ pub async fn lock(conn: &mut Conn, id: &str, now: i64) -> Result<bool, sqlx::Err
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Everything the user's row holds but the password hash: the data export.
+#[derive(Debug, Clone, FromRow)]
+pub struct ExportRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub image: String,
+    pub email_verified: i64,
+    /// 1 when a password is set (the hash itself is never exported).
+    pub has_password: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub async fn find_for_export(conn: &mut Conn, id: &str) -> Result<Option<ExportRow>, sqlx::Error> {
+    sqlx::query_as::<_, ExportRow>(
+        "SELECT id, name, email, image, email_verified, \
+                CASE WHEN password_hash = '' THEN 0 ELSE 1 END AS has_password, created_at, updated_at \
+         FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await
+    .map(super::at_most_one)
+}
+
+/// Deletes the user; every row of theirs that references the user goes with it
+/// (`ON DELETE CASCADE`: sessions, provider accounts, second factors, pending sign-ins,
+/// the security log).
+pub async fn delete(conn: &mut Conn, id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(conn).await.map(|r| r.rows_affected() > 0)
+}

@@ -47,6 +47,14 @@ pub enum Kind {
     EmailChanging,
     /// A sign-in from a device and IP not seen for this account in 90 days.
     NewDevice,
+    /// Two-factor authentication was turned on.
+    TwoFactorEnabled,
+    /// Two-factor authentication was turned off.
+    TwoFactorDisabled,
+    /// A recovery code was used to sign in.
+    RecoveryCodeUsed,
+    /// The account was deleted.
+    AccountDeleted,
 }
 
 impl Kind {
@@ -60,6 +68,10 @@ impl Kind {
             Kind::PasswordReset => "password_reset",
             Kind::EmailChanging => "email_changing",
             Kind::NewDevice => "new_device",
+            Kind::TwoFactorEnabled => "two_factor_enabled",
+            Kind::TwoFactorDisabled => "two_factor_disabled",
+            Kind::RecoveryCodeUsed => "recovery_code_used",
+            Kind::AccountDeleted => "account_deleted",
         }
     }
 
@@ -73,6 +85,12 @@ impl Kind {
             Kind::PasswordReset => "Your Rocket Auth password was reset",
             Kind::EmailChanging => "Your Rocket Auth email address is being changed",
             Kind::NewDevice => "A new sign-in to your Rocket Auth account",
+            Kind::TwoFactorEnabled => "Two-factor authentication is on for your Rocket Auth account",
+            Kind::TwoFactorDisabled => {
+                "Two-factor authentication was turned off for your Rocket Auth account"
+            }
+            Kind::RecoveryCodeUsed => "A recovery code was used to sign in to your Rocket Auth account",
+            Kind::AccountDeleted => "Your Rocket Auth account was deleted",
         }
     }
 }

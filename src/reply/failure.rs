@@ -57,6 +57,7 @@ impl From<&Error> for Failure {
         match e {
             Error::Verification => failure.page = ErrorPage::for_code("Verification"),
             Error::Conflict(why) => failure.page.detail = Some(why.to_string()),
+            Error::ReauthRequired(_) => failure.page = ErrorPage::for_code("ReauthRequired"),
             _ => {}
         }
         if let Error::TooManyAttempts { retry_after } = e {
@@ -125,6 +126,15 @@ impl<'r> Responder<'r, 'static> for Error {
             Error::Database(e) => log::error!("{method} {path}: database error: {e}"),
             Error::Internal(e) => log::error!("{method} {path}: {e}"),
             _ => {}
+        }
+        if let Error::ReauthRequired(path) = &self {
+            let url =
+                req.rocket().state::<AuthConfig>().map(|c| c.absolute(path)).unwrap_or_else(|| path.clone());
+            if ReplyMode::of(req).is_html() {
+                let message = "For your security, confirm it is you to continue.".to_string();
+                return super::Reply::RedirectFlash { url, kind: "error", message }.respond_to(req);
+            }
+            return Failure::refused(Status::Forbidden, "ReauthRequired", url).respond_to(req);
         }
         Failure::from(&self).respond_to(req)
     }

@@ -11,7 +11,7 @@ mod failure;
 mod page;
 
 pub use failure::Failure;
-pub use page::{ErrorPage, Html};
+pub use page::{Download, ErrorPage, Html};
 
 use crate::config::AuthConfig;
 use crate::cookies::{self, Name};
@@ -99,8 +99,11 @@ pub enum Reply {
     Redirect(String),
     /// Done, with a message for the next page (Rocket's flash cookie).
     RedirectFlash { url: String, kind: &'static str, message: String },
-    /// A form shown again with its messages (browser posts only).
+    /// A page: a form shown again with its messages, or a result shown once (recovery
+    /// codes); browser posts only.
     Page(Status, Html),
+    /// What a script gets instead of such a page.
+    Json(Status, serde_json::Value),
     /// A failure, for a script: answered as every failure is ([`Failure`]).
     Failed(Failure),
 }
@@ -160,6 +163,11 @@ impl<'r> Responder<'r, 'static> for Reply {
             }
             Reply::Page(status, template) => {
                 let mut response = template.respond_to(req)?;
+                response.set_status(status);
+                Ok(response)
+            }
+            Reply::Json(status, body) => {
+                let mut response = Json(body).respond_to(req)?;
                 response.set_status(status);
                 Ok(response)
             }

@@ -25,6 +25,24 @@ impl<'r> Responder<'r, 'static> for Html {
     }
 }
 
+/// A JSON file to download (`Content-Disposition: attachment`): the data export.
+pub struct Download {
+    pub filename: String,
+    pub body: String,
+}
+
+impl<'r> Responder<'r, 'static> for Download {
+    fn respond_to(self, _req: &'r Request<'_>) -> response::Result<'static> {
+        let name: String =
+            self.filename.chars().filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect();
+        rocket::Response::build()
+            .header(ContentType::JSON)
+            .raw_header("Content-Disposition", format!("attachment; filename=\"{name}\""))
+            .sized_body(self.body.len(), std::io::Cursor::new(self.body))
+            .ok()
+    }
+}
+
 /// The error page: Auth.js's error codes, plus HTTP statuses.
 #[derive(Serialize)]
 pub struct ErrorPage {
@@ -69,6 +87,7 @@ impl ErrorPage {
             "TooManyAttempts" => signin(Self::new(429, "TooManyAttempts", "Too many attempts", "Too many attempts were made. Wait a few minutes and try again.")),
             "Configuration" => Self::new(500, "Configuration", "Server error", "There is a problem with the server configuration."),
             "Verification" => signin(Self::new(400, "Verification", "This link is no longer valid", "It may have been used already, replaced by a newer one, or it may have expired. Ask for a new one.")),
+            "ReauthRequired" => Self::new(403, "ReauthRequired", "Confirm it is you", "This action needs a recent sign-in. Confirm it is you, then try again.").with_action("/reauth", "Confirm it is you"),
             "EmailSignin" => signin(Self::new(400, "EmailSignin", "Could not send the email", "Check the address and try again.")),
             _ => Self::new(400, "Default", "Something went wrong", "The request could not be completed."),
         }

@@ -307,16 +307,17 @@ async fn signed_in(ctx: &Ctx<'_>, mailer: &Mailer, row: &TokenRow) -> Result<Str
         }
     };
     let who = Person { id: &user_id, email: &row.email, verified: true };
-    let noticed = if created {
+    let callback = CallbackUrl::parse(Some(&row.callback_url), &ctx.config.origin);
+    let done = if created {
         crate::auth::session::start(&mut tx, ctx.jar, ctx.config, &user_id, EMAIL_METHOD, &ctx.client)
             .await?;
-        false
+        sign_in::Finished { url: callback.as_str().to_string(), notice: false, pending: false }
     } else {
-        sign_in::complete(ctx, &mut tx, &who, (EMAIL_METHOD, EMAIL_METHOD)).await?
+        sign_in::complete(ctx, &mut tx, &who, (EMAIL_METHOD, EMAIL_METHOD), &callback).await?
     };
     tx.commit().await?;
-    if noticed {
+    if done.notice {
         mailer.wake();
     }
-    Ok(CallbackUrl::parse(Some(&row.callback_url), &ctx.config.origin).as_str().to_string())
+    Ok(done.url)
 }

@@ -9,10 +9,13 @@ pub mod health;
 pub mod home;
 pub mod oauth;
 pub mod password_reset;
+pub mod reauth;
+pub mod second_step;
 pub mod sessions;
 pub mod signin;
 pub mod signout;
 pub mod signup;
+pub mod two_factor;
 pub mod verify_email;
 
 use rocket::{Build, Rocket};
@@ -33,6 +36,9 @@ pub fn mount(rocket: Rocket<Build>, config: &AuthConfig) -> Rocket<Build> {
         .mount("/", oauth::routes())
         .mount("/", password_reset::routes())
         .mount("/", verify_email::routes())
+        .mount("/", two_factor::routes())
+        .mount("/", second_step::routes())
+        .mount("/", reauth::routes())
         .mount(base, signin::api_routes())
         .mount(base, oauth::api_routes())
         .mount(base, signout::routes())

@@ -224,7 +224,7 @@ async fn signin(provider: &str, form: Payload<CallbackForm>, ctx: Ctx<'_>) -> Re
     start(&ctx, provider, None, callback, form.1).await
 }
 
-/// `POST /account/connect/<provider>` (`csrfToken`): starts connecting the provider to
+/// `POST /account/connect/<provider>` (`csrfToken`; sudo): starts connecting the provider to
 /// the signed-in user (linking rule 2); the flow comes back to `/account`. Signed out:
 /// 401 (the catcher answers). The user's id is stored with the flow, and the callback
 /// links only if that same user is still signed in in this browser.
@@ -236,6 +236,7 @@ async fn connect(
     ctx: Ctx<'_>,
 ) -> Result<Reply> {
     let provider = enabled(provider, ctx.config)?;
+    crate::auth::sudo::require(ctx.config, me.0, "/account")?;
     // The ownership rule: an account whose address nobody proved cannot add a way in
     // (the person who registered someone else's address must not keep a provider).
     if ctx.config.email.is_some() && me.0.user.email_verified.is_none() {
@@ -340,10 +341,13 @@ async fn callback(
                 None => (email.unwrap_or_default(), false),
             };
             let who = Person { id: &user_id, email: &email, verified };
-            if sign_in::complete(&ctx, &mut conn, &who, (provider.id(), provider.name())).await? {
+            let done =
+                sign_in::complete(&ctx, &mut conn, &who, (provider.id(), provider.name()), &flow.callback)
+                    .await?;
+            if done.notice {
                 ctx.mailer().inspect(|m| m.wake());
             }
-            Reply::Redirect(url)
+            Reply::Redirect(done.url)
         }
         Outcome::Linked => {
             if let Some(user_id) = &flow.link_user_id {

@@ -25,7 +25,7 @@ use crate::auth::session::{self, PASSWORD_METHOD};
 use crate::auth::sign_in;
 use crate::auth::throttle::{self, Action};
 use crate::db::{email_tokens::TokenRow, sessions, users};
-use crate::domain::{has_control_chars, Email, Password};
+use crate::domain::{has_control_chars, CallbackUrl, Email, Password};
 use crate::email::{notices, Kind, Mailer};
 use crate::error::{Error, Result};
 use crate::primitives::now;
@@ -203,13 +203,25 @@ async fn reset(form: Payload<ResetForm>, ctx: Ctx<'_>) -> Result<Reply> {
     users::mark_verified(&mut tx, &owner.id, now).await?;
     sessions::delete_all_for_user(&mut tx, &owner.id).await?;
     email_token::revoke_for_user(&mut tx, &owner.id, &row.email).await?;
-    session::start(&mut tx, ctx.jar, config, &owner.id, PASSWORD_METHOD, &ctx.client).await?;
     audit::record(&mut tx, &owner.id, Event::PasswordReset, "", &ctx.client).await;
     notices::queue(mailer, config, &mut tx, Kind::PasswordReset, &row.email, &ctx.client, json!({})).await;
+    // A reset link alone is not the second factor of a verified account: it asks for it.
+    let root = CallbackUrl::root(&config.origin);
+    let second =
+        sign_in::second_step(&ctx, &mut tx, &owner.id, (PASSWORD_METHOD, PASSWORD_METHOD), &root).await?;
+    if second.is_none() {
+        session::start(&mut tx, ctx.jar, config, &owner.id, PASSWORD_METHOD, &ctx.client).await?;
+    }
     tx.commit().await?;
     mailer.wake();
-    Ok(Reply::done(
-        config.absolute("/"),
-        "Your password was reset. Every other session was signed out, and you are signed in.",
-    ))
+    Ok(match second {
+        Some(url) => Reply::done(
+            url,
+            "Your password was reset, and every session was signed out. Enter a code from your authenticator app to sign in.",
+        ),
+        None => Reply::done(
+            config.absolute("/"),
+            "Your password was reset. Every other session was signed out, and you are signed in.",
+        ),
+    })
 }

@@ -178,11 +178,20 @@ async fn credentials(form: Payload<CredentialsForm>, ctx: Ctx<'_>) -> Result<Rep
             Err(e) => log::warn!("rehashing a password failed: {e}"),
         }
     }
-    throttle::reset(&mut conn, &account_limit).await?;
     throttle::give_back(&mut conn, &ip_limit).await?;
     let who = Person { id: &user.id, email: email.as_str(), verified: user.email_verified.is_some() };
-    if sign_in::complete(&ctx, &mut conn, &who, (PASSWORD_METHOD, PASSWORD_METHOD)).await? {
+    let done =
+        sign_in::complete(&ctx, &mut conn, &who, (PASSWORD_METHOD, PASSWORD_METHOD), &callback).await?;
+    // A sign-in resets its account's count; a password that only reached the second
+    // step gives back its own try and no more (the wrong codes before it still count,
+    // or every right password would buy five more guesses at the code).
+    if done.pending {
+        throttle::give_back(&mut conn, &account_limit).await?;
+    } else {
+        throttle::reset(&mut conn, &account_limit).await?;
+    }
+    if done.notice {
         ctx.mailer().inspect(|m| m.wake());
     }
-    Ok(Reply::Redirect(callback.as_str().to_string()))
+    Ok(Reply::Redirect(done.url))
 }

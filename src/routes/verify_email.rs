@@ -152,12 +152,13 @@ pub struct ChangeForm {
     new_email: Option<String>,
 }
 
-/// `POST /account/email` (`newEmail`): 303 to `/account` saying a link was sent to the
+/// `POST /account/email` (`newEmail`; sudo): 303 to `/account` saying a link was sent to the
 /// new address; 422 for an address that is not one, or the current one.
 #[post("/account/email", data = "<form>")]
 async fn change(me: SignedIn<'_>, form: Payload<ChangeForm>, ctx: Ctx<'_>) -> Result<Reply> {
     let (Payload(form, mode), me, config) = (form, me.0, ctx.config);
     let mailer = mailer(&ctx)?;
+    crate::auth::sudo::require(config, me, "/account")?;
     let new = match Email::parse(&form.new_email.unwrap_or_default()) {
         Ok(new) if new.as_str() == me.user.email => Err("That is already your address.".to_string()),
         Ok(new) => Ok(new),

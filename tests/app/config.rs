@@ -43,6 +43,7 @@ fn every_environment_name_reaches_the_config() {
         ("AUTH_SIGNIN_MAX_FAILURES", "7"),
         ("AUTH_SIGNIN_WINDOW", "60"),
         ("AUTH_PROVIDER_TIMEOUT", "3"),
+        ("AUTH_REAUTH_MAX_AGE", "300"),
         ("DATABASE_URL", "postgres://db.example/auth"),
     ]);
     let c = config(&f).unwrap();
@@ -58,6 +59,7 @@ fn every_environment_name_reaches_the_config() {
     assert_eq!((c.argon2.m_cost(), c.argon2.t_cost(), c.argon2.p_cost()), (1024, 3, 2));
     assert_eq!(c.password_min_length, 15);
     assert_eq!((c.signin_max_failures, c.signin_window, c.provider_timeout), (7, 60, 3));
+    assert_eq!(c.reauth_max_age, 300);
     let env = HashMap::from([("DATABASE_URL", "postgres://db.example/auth".to_string())]);
     let raw = rocket_auth::figment_with_env(|k| env.get(k).cloned());
     assert_eq!(raw.extract_inner::<String>("databases.main.url").unwrap(), "postgres://db.example/auth");
@@ -87,6 +89,7 @@ fn rocket_toml_keys_work_and_the_environment_wins() {
     );
     assert_eq!((c.argon2.m_cost(), c.argon2.t_cost(), c.argon2.p_cost()), (19_456, 2, 1));
     assert_eq!(c.password_min_length, 8);
+    assert_eq!(c.reauth_max_age, 900);
     // ...and the environment overrides them (figment_with_env reads that same file).
     let env = HashMap::from([
         ("AUTH_PASSWORD_MIN_LENGTH", "20".to_string()),
@@ -109,6 +112,8 @@ fn a_value_that_does_not_parse_names_its_key() {
         ("AUTH_GITHUB_URL", "::"),
         ("AUTH_SECRET", "too short"),
         ("AUTH_PROVIDER_TIMEOUT", "0"),
+        ("AUTH_REAUTH_MAX_AGE", "0"),
+        ("AUTH_REAUTH_MAX_AGE", "a while"),
         ("AUTH_SIGNIN_WINDOW", "1.5"),
         ("AUTH_SESSION_CLEANUP_INTERVAL", "hourly"),
         ("AUTH_SESSION_CLEANUP_INTERVAL", "-5"),

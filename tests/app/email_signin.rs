@@ -276,7 +276,11 @@ async fn proving_an_unverified_address_ends_what_its_first_registrant_set_up() {
     let res = again.post_credentials(&app, "ada@example.com", crate::common::PASSWORD).await;
     assert_eq!(res.status, Status::Unauthorized, "their password is gone");
     assert_eq!(app.user_count().await, 1);
-    assert!(app.get("/account").await.body.contains("earlier password and sessions were removed"));
+    assert!(app
+        .get("/account")
+        .await
+        .body
+        .contains("earlier password, sessions and two-factor settings were removed"));
 }
 
 #[rocket::async_test]

@@ -3,6 +3,7 @@
 mod common;
 
 mod account;
+mod account_data;
 mod authjs_client;
 mod binary;
 mod cleanup;
@@ -26,5 +27,7 @@ mod sessions;
 mod signin;
 mod signout;
 mod signup;
+mod sudo;
 mod throttle;
+mod two_factor;
 mod verify_email;

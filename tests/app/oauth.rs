@@ -150,8 +150,11 @@ async fn signing_in_with_a_provider_ends_the_session_the_browser_had() {
     app.browser.oauth_signin(&app, &double, "google").await;
     let first = app.browser.session_token().unwrap();
     app.signout().await;
-    app.browser.oauth_signin(&app, &double, "google").await;
-    let second = app.browser.session_token().unwrap();
+    let res = app.browser.oauth_signin(&app, &double, "google").await;
+    let second = app
+        .browser
+        .session_token()
+        .unwrap_or_else(|| panic!("{} {:?} {}", res.status, res.location(), res.body));
     assert_ne!(first, second);
     assert_eq!(app.session_count().await, 1);
 }

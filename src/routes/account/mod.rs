@@ -1,7 +1,9 @@
 //! The account page: `GET /account` and `POST /account/name` here; the password in
-//! [`password`], providers in [`providers`]. Each refused form shows the whole page
-//! again ([`refused`]), with its messages by the form they belong to.
+//! [`password`], providers in [`providers`], the export and deletion in [`data`]. Each
+//! refused form shows the whole page again ([`refused`]), with its messages by the form
+//! they belong to.
 
+mod data;
 mod password;
 mod providers;
 
@@ -14,6 +16,7 @@ use crate::auth::audit::Event;
 use crate::auth::context::Ctx;
 use crate::auth::form::Payload;
 use crate::auth::guards::SignedIn;
+use crate::auth::second_factor;
 use crate::auth::session::CurrentSession;
 use crate::db::{accounts, security_events, sessions, users};
 use crate::domain::{describe_device, has_control_chars, DisplayName, Password};
@@ -27,13 +30,14 @@ use crate::views::{AccountPage, ActivityRow, Base, FieldErrors, ProviderLink, Ti
 const ACTIVITY_SHOWN: i64 = 15;
 
 pub fn routes() -> Vec<Route> {
-    routes![page, name, password::password, providers::unlink]
+    routes![page, name, password::password, providers::unlink, data::export, data::delete]
 }
 
 /// What a re-rendered account page shows besides the saved state.
 #[derive(Default)]
 pub(crate) struct FormState {
-    /// `name`, `email`, `password` or `providers`: the form the messages belong to.
+    /// `name`, `email`, `password`, `providers` or `delete`: the form the messages
+    /// belong to.
     pub form: Option<&'static str>,
     /// The message at the top; "check the highlighted fields" when not given.
     pub error: Option<String>,
@@ -54,13 +58,16 @@ async fn render(
     let now = now();
     let session_count = sessions::count_for_user(&mut conn, &me.user.id, now).await?;
     let linked = accounts::list_for_user(&mut conn, &me.user.id).await?;
+    let factors = second_factor::status(&mut conn, &me.user.id).await?;
     let activity = security_events::list_recent(&mut conn, &me.user.id, ACTIVITY_SHOWN)
         .await?
         .into_iter()
         .map(|e| ActivityRow {
             what: Event::describe(&e.kind, &e.detail),
             device: describe_device(&e.user_agent),
-            alert: e.kind == Event::SignInFailed.kind(),
+            alert: [Event::SignInFailed, Event::SecondFactorFailed, Event::ReauthFailed]
+                .iter()
+                .any(|k| k.kind() == e.kind),
             user_agent: e.user_agent,
             ip: e.ip,
             when: TimeView::new(e.created_at, now),
@@ -102,6 +109,8 @@ async fn render(
             password_max_length: Password::MAX_LENGTH,
             email_enabled: config.email.is_some(),
             email_verified: me.user.email_verified.is_some(),
+            two_factor: factors.required(),
+            recovery_codes_left: factors.recovery_codes_left,
         },
     ))
 }

@@ -42,6 +42,11 @@ pub(super) async fn password(me: SignedIn<'_>, form: Payload<PasswordForm>, ctx:
         users::find_password_hash(&mut conn, &me.user.id).await?
     };
     let had_password = stored.is_some();
+    // Changing a password asks for the current one; setting a first one (an account
+    // that signs in with a provider or by email) is a sudo action instead.
+    if !had_password {
+        crate::auth::sudo::require(config, me, "/account")?;
+    }
 
     let mut errors = FieldErrors::new();
     let current = match &stored {

@@ -16,7 +16,7 @@ use crate::oauth::Provider;
 use crate::primitives::now;
 use crate::reply::Reply;
 
-/// `POST /account/unlink/<provider>` (`csrfToken`): disconnects the provider and ends
+/// `POST /account/unlink/<provider>` (`csrfToken`; sudo): disconnects the provider and ends
 /// every session that was signed in through it (this browser's too, when it was: it is
 /// then sent to `/signin`). Refused with 409 while it is the user's last way to sign
 /// in (no password, no other provider); 404 when the provider is not linked. The
@@ -31,6 +31,7 @@ pub(super) async fn unlink(
 ) -> Result<Reply> {
     let (mode, me, config) = (form.1, me.0, ctx.config);
     let provider = Provider::parse(provider).ok_or(Error::NotFound)?;
+    crate::auth::sudo::require(config, me, "/account")?;
     let name = provider.name();
     let mut conn = ctx.db.conn().await?;
     let mut tx = crate::db::begin(&mut conn).await?;

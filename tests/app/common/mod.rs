@@ -7,6 +7,7 @@
 
 pub mod providers;
 pub mod smtp;
+pub mod two_factor;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
