@@ -17,6 +17,7 @@ mod providers;
 #[allow(dead_code)]
 #[path = "../app/common/smtp.rs"]
 mod smtp;
+mod two_factor;
 mod webdriver;
 
 use std::collections::HashMap;
