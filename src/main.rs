@@ -27,6 +27,7 @@ runs in has one), then the environment. Variables (Auth.js's names):
   AUTH_PASSWORD_MIN_LENGTH
   AUTH_SIGNIN_MAX_FAILURES, AUTH_SIGNIN_WINDOW
   AUTH_PROVIDER_TIMEOUT
+  AUTH_REAUTH_MAX_AGE             sudo mode: seconds an authentication stays fresh (900)
   AUTH_SECRET_1, AUTH_SECRET_2, AUTH_SECRET_3   older secrets, still accepted (rotation)
   EMAIL_SERVER                    smtp://user:password@host:587 (STARTTLS), smtps://…:465, or
                                   file://DIR; debug default file://data/outbox, release: email off

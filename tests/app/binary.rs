@@ -157,6 +157,7 @@ fn help_names_the_commands_and_the_variables() {
         "AUTH_SECRET_1",
         "EMAIL_SERVER",
         "EMAIL_FROM",
+        "AUTH_REAUTH_MAX_AGE",
     ] {
         assert!(help.contains(name), "--help names {name}");
     }
