@@ -14,8 +14,8 @@ use super::client::ClientInfo;
 use super::csrf::CsrfToken;
 use super::password::Hasher;
 use crate::config::AuthConfig;
-use crate::db::Db;
-use crate::email::Mailer;
+use crate::db::{Conn, Db};
+use crate::email::{notices, Kind, Mailer};
 use crate::oauth::OAuth;
 
 /// What a handler needs of the app for this request.
@@ -38,6 +38,29 @@ impl<'r> Ctx<'r> {
     /// The email channel, when email is on.
     pub fn mailer(&self) -> Option<&'r Mailer> {
         self.rocket.state::<Arc<Mailer>>().map(|m| m.as_ref())
+    }
+
+    /// Queues a `kind` notice on `conn` to `to`, a verified address (`None` for an
+    /// unverified one: notices never go to an address nobody proved), saying when and
+    /// from which device and IP, with what `extra` adds. Nothing when email is off.
+    /// Returns whether one was queued: then [`Ctx::wake_mailer`] after the commit.
+    pub async fn notify(
+        &self,
+        conn: &mut Conn,
+        to: Option<&str>,
+        kind: Kind,
+        extra: serde_json::Value,
+    ) -> bool {
+        let (Some(mailer), Some(to)) = (self.mailer(), to) else { return false };
+        notices::queue(mailer, self.config, conn, kind, to, &self.client, extra).await;
+        true
+    }
+
+    /// Tells the outbox worker that mail is waiting (call it after the commit).
+    pub fn wake_mailer(&self) {
+        if let Some(mailer) = self.mailer() {
+            mailer.wake();
+        }
     }
 
     /// The OAuth client (provider calls, Google's discovery document).

@@ -12,7 +12,7 @@ use super::second_factor::{self, pending};
 use super::session;
 use crate::db::{sessions, users, Conn};
 use crate::domain::CallbackUrl;
-use crate::email::{notices, Kind};
+use crate::email::Kind;
 use crate::error::Error;
 use crate::primitives::now;
 
@@ -86,14 +86,8 @@ pub async fn establish(
     let familiar = audit::seen_before(conn, who.id, &ctx.client).await.unwrap_or(true);
     session::start(conn, ctx.jar, ctx.config, who.id, method, &ctx.client).await?;
     audit::record(conn, who.id, Event::SignedIn, how, &ctx.client).await;
-    match ctx.mailer() {
-        Some(mailer) if !familiar && who.verified => {
-            notices::queue(mailer, ctx.config, conn, Kind::NewDevice, who.email, &ctx.client, json!({}))
-                .await;
-            Ok(true)
-        }
-        _ => Ok(false),
-    }
+    let to = (who.verified && !familiar).then_some(who.email);
+    Ok(ctx.notify(conn, to, Kind::NewDevice, json!({})).await)
 }
 
 /// The ownership rule (pre-hijacking, Sudhodanan & Paverd 2022): when someone proves

@@ -30,6 +30,13 @@ pub fn verified_at(t: i64) -> Option<i64> {
     (t != 0).then_some(t)
 }
 
+impl User {
+    /// The address, when it was verified: the only kind notices go to.
+    pub fn verified_email(&self) -> Option<&str> {
+        self.email_verified.map(|_| self.email.as_str())
+    }
+}
+
 impl From<UserRow> for User {
     fn from(r: UserRow) -> Self {
         User {

@@ -26,7 +26,7 @@ use crate::auth::sign_in;
 use crate::auth::throttle::{self, Action};
 use crate::db::{email_tokens::TokenRow, sessions, users};
 use crate::domain::{has_control_chars, CallbackUrl, Email, Password};
-use crate::email::{notices, Kind, Mailer};
+use crate::email::{Kind, Mailer};
 use crate::error::{Error, Result};
 use crate::primitives::now;
 use crate::reply::{Html, Reply, ReplyMode};
@@ -204,7 +204,8 @@ async fn reset(form: Payload<ResetForm>, ctx: Ctx<'_>) -> Result<Reply> {
     sessions::delete_all_for_user(&mut tx, &owner.id).await?;
     email_token::revoke_for_user(&mut tx, &owner.id, &row.email).await?;
     audit::record(&mut tx, &owner.id, Event::PasswordReset, "", &ctx.client).await;
-    notices::queue(mailer, config, &mut tx, Kind::PasswordReset, &row.email, &ctx.client, json!({})).await;
+    // The reset proved the address: it is verified now.
+    ctx.notify(&mut tx, Some(&row.email), Kind::PasswordReset, json!({})).await;
     // A reset link alone is not the second factor of a verified account: it asks for it.
     let root = CallbackUrl::root(&config.origin);
     let second =

@@ -16,7 +16,7 @@ use crate::auth::second_factor::pending::{self, Pending};
 use crate::auth::second_factor::{self, Answer};
 use crate::auth::sign_in::{self, Person};
 use crate::auth::throttle::{self, Action};
-use crate::email::{notices, Kind};
+use crate::email::Kind;
 use crate::error::Result;
 use crate::primitives::now;
 use crate::reply::{Failure, Html, Reply, ReplyMode};
@@ -111,15 +111,11 @@ async fn submit(form: Payload<CodeForm>, ctx: Ctx<'_>) -> Result<Reply> {
     let mut wake = sign_in::establish(&ctx, &mut conn, &who, (&p.method, &p.how)).await?;
     if let Answer::RecoveryCode { left } = answer {
         audit::record(&mut conn, &p.user_id, Event::RecoveryCodeUsed, &left.to_string(), &ctx.client).await;
-        if let Some(mailer) = ctx.mailer().filter(|_| p.verified) {
-            let extra = json!({ "left": left });
-            notices::queue(mailer, config, &mut conn, Kind::RecoveryCodeUsed, &p.email, &ctx.client, extra)
-                .await;
-            wake = true;
-        }
+        let to = p.verified.then_some(p.email.as_str());
+        wake |= ctx.notify(&mut conn, to, Kind::RecoveryCodeUsed, json!({ "left": left })).await;
     }
     if wake {
-        ctx.mailer().inspect(|m| m.wake());
+        ctx.wake_mailer();
     }
     Ok(Reply::Redirect(p.callback.as_str().to_string()))
 }

@@ -17,7 +17,7 @@ use crate::auth::second_factor::totp::{self, TotpSecret};
 use crate::auth::second_factor::{self, NotConfirmed};
 use crate::auth::session::CurrentSession;
 use crate::auth::sudo;
-use crate::email::{notices, Kind};
+use crate::email::Kind;
 use crate::error::{Error, Result};
 use crate::primitives::now;
 use crate::reply::{Html, Reply, ReplyMode};
@@ -141,21 +141,9 @@ async fn confirm(me: SignedIn<'_>, form: Payload<CodeForm>, ctx: Ctx<'_>) -> Res
         }
     };
     audit::record(&mut tx, &me.user.id, Event::TwoFactorEnabled, "", &ctx.client).await;
-    let mailer = ctx.mailer().filter(|_| me.user.email_verified.is_some());
-    if let Some(mailer) = mailer {
-        notices::queue(
-            mailer,
-            config,
-            &mut tx,
-            Kind::TwoFactorEnabled,
-            &me.user.email,
-            &ctx.client,
-            json!({}),
-        )
-        .await;
-    }
+    ctx.notify(&mut tx, me.user.verified_email(), Kind::TwoFactorEnabled, json!({})).await;
     tx.commit().await?;
-    mailer.inspect(|m| m.wake());
+    ctx.wake_mailer();
     Ok(codes_reply(&ctx, me, mode, codes, true))
 }
 
@@ -173,21 +161,9 @@ async fn disable(me: SignedIn<'_>, form: Payload<CallbackForm>, ctx: Ctx<'_>) ->
         return Ok(Reply::done(config.absolute(PAGE), "Two-factor authentication was already off."));
     }
     audit::record(&mut tx, &me.user.id, Event::TwoFactorDisabled, "", &ctx.client).await;
-    let mailer = ctx.mailer().filter(|_| me.user.email_verified.is_some());
-    if let Some(mailer) = mailer {
-        notices::queue(
-            mailer,
-            config,
-            &mut tx,
-            Kind::TwoFactorDisabled,
-            &me.user.email,
-            &ctx.client,
-            json!({}),
-        )
-        .await;
-    }
+    ctx.notify(&mut tx, me.user.verified_email(), Kind::TwoFactorDisabled, json!({})).await;
     tx.commit().await?;
-    mailer.inspect(|m| m.wake());
+    ctx.wake_mailer();
     Ok(Reply::done(
         config.absolute(PAGE),
         "Two-factor authentication is off. Signing in no longer asks for a code.",

@@ -28,7 +28,7 @@ use crate::auth::session::CurrentSession;
 use crate::auth::throttle::{self, Action};
 use crate::db::{self, users, Conn};
 use crate::domain::Email;
-use crate::email::{notices, Kind, Mailer};
+use crate::email::{Kind, Mailer};
 use crate::error::{Error, Result};
 use crate::primitives::now;
 use crate::reply::{Html, Reply};
@@ -201,11 +201,8 @@ async fn change(me: SignedIn<'_>, form: Payload<ChangeForm>, ctx: Ctx<'_>) -> Re
         issued.store(&mut tx).await?;
         mailer.queue(&mut tx, &composed).await?;
     }
-    if me.user.email_verified.is_some() {
-        let extra = json!({ "new_email": new.as_str() });
-        notices::queue(mailer, config, &mut tx, Kind::EmailChanging, &me.user.email, &ctx.client, extra)
-            .await;
-    }
+    let extra = json!({ "new_email": new.as_str() });
+    ctx.notify(&mut tx, me.user.verified_email(), Kind::EmailChanging, extra).await;
     audit::record(&mut tx, &me.user.id, Event::EmailChangeRequested, new.as_str(), &ctx.client).await;
     tx.commit().await?;
     mailer.wake();

@@ -15,7 +15,7 @@ use crate::auth::session;
 use crate::auth::sudo;
 use crate::db::{accounts, email_tokens, outbox, security_events, sessions, users};
 use crate::domain::Email;
-use crate::email::{notices, Kind};
+use crate::email::Kind;
 use crate::error::{Error, Result};
 use crate::primitives::now;
 use crate::reply::{Download, Reply};
@@ -130,13 +130,9 @@ pub(super) async fn delete(me: SignedIn<'_>, form: Payload<DeleteForm>, ctx: Ctx
     if !users::delete(&mut tx, &me.user.id).await? {
         return Err(Error::NotFound);
     }
-    let mailer = ctx.mailer().filter(|_| me.user.email_verified.is_some());
-    if let Some(mailer) = mailer {
-        notices::queue(mailer, config, &mut tx, Kind::AccountDeleted, &me.user.email, &ctx.client, json!({}))
-            .await;
-    }
+    ctx.notify(&mut tx, me.user.verified_email(), Kind::AccountDeleted, json!({})).await;
     tx.commit().await?;
-    mailer.inspect(|m| m.wake());
+    ctx.wake_mailer();
     log::info!("user {} deleted their account at {}", me.user.id, human_time(now()));
     session::signed_out(ctx.jar, config);
     Ok(Reply::done(config.absolute("/"), "Your account was deleted, with everything stored about you."))

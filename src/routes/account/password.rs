@@ -104,16 +104,10 @@ pub(super) async fn password(me: SignedIn<'_>, form: Payload<PasswordForm>, ctx:
     audit::record(&mut tx, &me.user.id, event, "", &ctx.client).await;
     // Links sent before the change (a reset above all) die with the old password.
     crate::auth::email_token::revoke_for_user(&mut tx, &me.user.id, &me.user.email).await?;
-    let mailer = ctx.mailer().filter(|_| me.user.email_verified.is_some());
-    if let Some(mailer) = mailer {
-        let (kind, to) = (crate::email::Kind::PasswordChanged, &me.user.email);
-        crate::email::notices::queue(mailer, config, &mut tx, kind, to, &ctx.client, serde_json::json!({}))
-            .await;
-    }
+    let kind = crate::email::Kind::PasswordChanged;
+    ctx.notify(&mut tx, me.user.verified_email(), kind, serde_json::json!({})).await;
     tx.commit().await?;
-    if let Some(mailer) = mailer {
-        mailer.wake();
-    }
+    ctx.wake_mailer();
 
     let message = if had_password {
         "Your password was changed. Every other session was signed out."
