@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 use crate::providers::Double;
 use crate::webdriver::Browser;
-use crate::{start_app_with, wait_for_url, Driver, Shots, PASSWORD};
+use crate::{sign_out, sign_up, start_app_with, wait_for_url, Driver, Shots, PASSWORD};
 
 /// The two bundles, read after esbuild made them.
 struct Bundles {
@@ -106,25 +106,11 @@ fn step<'a>(steps: &'a Value, name: &str) -> &'a Value {
     &step["value"]
 }
 
-/// Signs a user up through the page, as a person would.
-async fn sign_up(browser: &Browser, app: &str, email: &str) {
-    browser.goto(&format!("{app}/signup")).await;
-    browser
-        .submit(
-            &[("#name", "Client Test"), ("#email", email), ("#password", PASSWORD)],
-            "form[action='/signup'] button[type=submit]",
-        )
-        .await;
-    wait_for_url(browser, "sign-up", |u| u == format!("{app}/")).await;
-    browser.find("form[action='/api/auth/signout'] button").await.click().await;
-    // The URL is `/` before and after: wait for the page the sign-out answers with.
-    crate::assert_text(browser, "You have been signed out.").await;
-}
-
 async fn run_client(driver: &Driver, app: &str, version: &str, shots: &mut Shots) {
     let email = format!("next-auth-{version}@example.com");
     let browser = Browser::open(&driver.url, 1280, None).await;
-    sign_up(&browser, app, &email).await;
+    sign_up(&browser, app, "Client Test", &email).await;
+    sign_out(&browser).await;
 
     let page = format!("{app}/test-clients/{version}");
     browser.goto(&page).await;
@@ -190,8 +176,7 @@ async fn run_client(driver: &Driver, app: &str, version: &str, shots: &mut Shots
 async fn both_auth_js_clients_sign_in_read_the_session_and_sign_out() {
     let bundles = bundle();
     let double = Double::start().await;
-    let db = std::env::temp_dir().join(format!("rocket-auth-browser-authjs-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&db);
+    let db = crate::TempDb::new("authjs");
     let (app, _mail) =
         start_app_with(&double, &db, |rocket| rocket.manage(bundles).mount("/", routes![page, v4, v5])).await;
     let driver = Driver::start().await;
@@ -200,5 +185,4 @@ async fn both_auth_js_clients_sign_in_read_the_session_and_sign_out() {
         run_client(&driver, &app, version, &mut shots).await;
     }
     drop(driver);
-    let _ = std::fs::remove_file(&db);
 }

@@ -5,32 +5,24 @@
 use crate::providers::Double;
 use crate::webdriver::Browser;
 use crate::{
-    assert_accessible_form, assert_axe_clean, assert_text, axe_source, start_app, wait_for_url, Driver,
-    Shots, PASSWORD,
+    assert_accessible_form, assert_axe_clean, assert_text, axe_source, sign_out, sign_up, start_app,
+    wait_for_url, Driver, Shots, TempDb,
 };
 
 #[rocket::async_test]
 async fn forgot_password_and_a_sign_in_by_emailed_code_work_in_chromium() {
     let axe = axe_source();
     let double = Double::start().await;
-    let db = std::env::temp_dir().join(format!("rocket-auth-browser-email-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&db);
+    let db = TempDb::new("email");
     let (app, mail) = start_app(&double, &db).await;
     let driver = Driver::start().await;
     let mut shots = Shots::new();
     let at = |path: &str| format!("{app}{path}");
 
     let browser = Browser::open(&driver.url, 1280, None).await;
-    browser.goto(&at("/signup")).await;
-    browser
-        .submit(
-            &[("#name", "Katherine"), ("#email", "katherine@example.com"), ("#password", PASSWORD)],
-            "form[action='/signup'] button[type=submit]",
-        )
-        .await;
+    sign_up(&browser, &app, "Katherine", "katherine@example.com").await;
     assert_text(&browser, "We sent a link to katherine@example.com").await;
-    browser.find("form[action='/api/auth/signout'] button").await.click().await;
-    assert_text(&browser, "You have been signed out.").await;
+    sign_out(&browser).await;
 
     // Forgot the password: from the sign-in page, through the message, to a new one.
     browser.goto(&at("/signin")).await;
@@ -53,8 +45,7 @@ async fn forgot_password_and_a_sign_in_by_emailed_code_work_in_chromium() {
     wait_for_url(&browser, "signed in after the reset", |u| u == at("/")).await;
     assert_text(&browser, "Your password was reset.").await;
     assert_text(&browser, "katherine@example.com").await;
-    browser.find("form[action='/api/auth/signout'] button").await.click().await;
-    assert_text(&browser, "You have been signed out.").await;
+    sign_out(&browser).await;
 
     // A sign-in with the code from the message, typed on the verify-request page.
     browser.goto(&at("/signin?callbackUrl=%2Fsessions")).await;
@@ -73,5 +64,4 @@ async fn forgot_password_and_a_sign_in_by_emailed_code_work_in_chromium() {
     assert_text(&browser, "This device").await;
     browser.close().await;
     drop(driver);
-    let _ = std::fs::remove_file(&db);
 }

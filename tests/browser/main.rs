@@ -75,14 +75,14 @@ impl Drop for Driver {
 
 /// Starts the real app on a loopback port, its mail going to an SMTP double; returns
 /// its origin and the double.
-async fn start_app(double: &Double, db: &std::path::Path) -> (String, smtp::SmtpDouble) {
+async fn start_app(double: &Double, db: &TempDb) -> (String, smtp::SmtpDouble) {
     start_app_with(double, db, |rocket| rocket).await
 }
 
 /// [`start_app`], with test-only routes or state added to the app (`extend`).
 async fn start_app_with(
     double: &Double,
-    db: &std::path::Path,
+    db: &TempDb,
     extend: impl FnOnce(rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket::Build>,
 ) -> (String, smtp::SmtpDouble) {
     let mail = smtp::SmtpDouble::start().await;
@@ -99,7 +99,7 @@ async fn start_app_with(
     env.insert("EMAIL_SERVER", mail.url());
     env.insert("AUTH_EMAIL_POLL_INTERVAL_MS", "200".into());
     let figment = rocket_auth::figment_with_env(|name| env.get(name).cloned())
-        .merge(("databases.main.url", format!("sqlite://{}", db.display())))
+        .merge(("databases.main.url", format!("sqlite://{}", db.0.display())))
         .merge(("address", "127.0.0.1"))
         .merge(("port", port))
         .merge(("log_level", "off"))
@@ -118,6 +118,42 @@ async fn start_app_with(
         rocket::tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the app did not start");
+}
+
+/// A fresh SQLite database file for one test, removed when dropped.
+struct TempDb(PathBuf);
+
+impl TempDb {
+    fn new(name: &str) -> TempDb {
+        let path = std::env::temp_dir().join(format!("rocket-auth-browser-{name}-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        TempDb(path)
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Signs a user up through the page, as a person would, and waits for the home page
+/// (signed in).
+async fn sign_up(browser: &Browser, app: &str, name: &str, email: &str) {
+    browser.goto(&format!("{app}/signup")).await;
+    browser
+        .submit(
+            &[("#name", name), ("#email", email), ("#password", PASSWORD)],
+            "form[action='/signup'] button[type=submit]",
+        )
+        .await;
+    wait_for_url(browser, "sign-up", |u| u == format!("{app}/")).await;
+}
+
+/// Clicks the header's sign-out button and waits for the page that says so.
+async fn sign_out(browser: &Browser) {
+    browser.find("form[action='/api/auth/signout'] button").await.click().await;
+    assert_text(browser, "You have been signed out.").await;
 }
 
 struct Shots {
@@ -221,8 +257,7 @@ async fn assert_axe_clean(browser: &Browser, axe: &str) {
 async fn the_main_flows_work_in_chromium() {
     let axe = axe_source();
     let double = Double::start().await;
-    let db = std::env::temp_dir().join(format!("rocket-auth-browser-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&db);
+    let db = TempDb::new("main");
     double.set(|s| s.consent_page = true);
     let (app, mail) = start_app(&double, &db).await;
     let provider_site = double.url.replace("127.0.0.1", "localhost");
@@ -391,5 +426,4 @@ async fn the_main_flows_work_in_chromium() {
         b.close().await;
     }
     drop(driver);
-    let _ = std::fs::remove_file(&db);
 }

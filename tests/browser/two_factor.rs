@@ -9,8 +9,8 @@ use totp_rs::{Algorithm, Secret, TOTP};
 use crate::providers::Double;
 use crate::webdriver::Browser;
 use crate::{
-    assert_accessible_form, assert_axe_clean, assert_text, axe_source, start_app, wait_for_url, Driver,
-    Shots, PASSWORD,
+    assert_accessible_form, assert_axe_clean, assert_text, axe_source, sign_out, sign_up, start_app,
+    wait_for_url, Driver, Shots, TempDb, PASSWORD,
 };
 
 const STEP: f64 = 30.0;
@@ -64,30 +64,18 @@ async fn text_of(browser: &Browser, css: &str) -> String {
     text.as_str().expect("the element is on the page").trim().to_string()
 }
 
-async fn sign_out(browser: &Browser) {
-    browser.find("form[action='/api/auth/signout'] button").await.click().await;
-    assert_text(browser, "You have been signed out.").await;
-}
-
 #[rocket::async_test]
 async fn two_factor_enrolment_and_sign_in_with_a_code_or_a_recovery_code_work_in_chromium() {
     let axe = axe_source();
     let double = Double::start().await;
-    let db = std::env::temp_dir().join(format!("rocket-auth-browser-2fa-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&db);
+    let db = TempDb::new("2fa");
     let (app, mail) = start_app(&double, &db).await;
     let driver = Driver::start().await;
     let mut shots = Shots::new();
     let at = |path: &str| format!("{app}{path}");
 
     let browser = Browser::open(&driver.url, 1280, None).await;
-    browser.goto(&at("/signup")).await;
-    browser
-        .submit(
-            &[("#name", "Grace"), ("#email", "grace@example.com"), ("#password", PASSWORD)],
-            "form[action='/signup'] button[type=submit]",
-        )
-        .await;
+    sign_up(&browser, &app, "Grace", "grace@example.com").await;
     assert_text(&browser, "We sent a link to grace@example.com").await;
     // Notices go only to a verified address: confirm it first.
     let link = mail.wait_for_subject("grace@example.com", "Confirm your email").await.link();
@@ -171,5 +159,4 @@ async fn two_factor_enrolment_and_sign_in_with_a_code_or_a_recovery_code_work_in
 
     browser.close().await;
     drop(driver);
-    let _ = std::fs::remove_file(&db);
 }
