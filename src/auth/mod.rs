@@ -6,6 +6,7 @@ pub mod client;
 pub mod context;
 pub mod csrf;
 pub mod email_token;
+pub mod equal_time;
 pub mod form;
 pub mod guards;
 pub mod password;

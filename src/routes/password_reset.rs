@@ -19,6 +19,7 @@ use serde_json::json;
 use crate::auth::audit::{self, Event};
 use crate::auth::context::Ctx;
 use crate::auth::email_token::{self, Purpose};
+use crate::auth::equal_time::Deadline;
 use crate::auth::form::Payload;
 use crate::auth::guards::MaybeSignedIn;
 use crate::auth::session::{self, PASSWORD_METHOD};
@@ -95,6 +96,8 @@ async fn forgot(form: Payload<ForgotForm>, ctx: Ctx<'_>) -> Result<Reply> {
             }));
         }
     };
+    // A known and an unknown address leave at the same moment (equal_time).
+    let deadline = Deadline::start();
     let now = now();
     let mut conn = ctx.db.conn().await?;
     let ip = throttle::ip(config, Action::Email, &ctx.client.ip);
@@ -112,6 +115,7 @@ async fn forgot(form: Payload<ForgotForm>, ctx: Ctx<'_>) -> Result<Reply> {
     mailer.queue_for_account(&mut tx, &composed).await?;
     tx.commit().await?;
     mailer.wake();
+    deadline.wait().await;
     Ok(Reply::Redirect(config.absolute("/forgot-password?sent=1")))
 }
 

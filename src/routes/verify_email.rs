@@ -22,6 +22,7 @@ use serde_json::json;
 use crate::auth::audit::{self, Event};
 use crate::auth::context::Ctx;
 use crate::auth::email_token::{self, Purpose};
+use crate::auth::equal_time::Deadline;
 use crate::auth::form::{CallbackForm, Payload};
 use crate::auth::guards::{MaybeSignedIn, SignedIn};
 use crate::auth::session::CurrentSession;
@@ -182,6 +183,8 @@ async fn change(me: SignedIn<'_>, form: Payload<ChangeForm>, ctx: Ctx<'_>) -> Re
             .await;
         }
     };
+    // A taken and a free address leave at the same moment (equal_time).
+    let deadline = Deadline::start();
     let now = now();
     let mut conn = ctx.db.conn().await?;
     let ip = throttle::ip(config, Action::Email, &ctx.client.ip);
@@ -206,6 +209,7 @@ async fn change(me: SignedIn<'_>, form: Payload<ChangeForm>, ctx: Ctx<'_>) -> Re
     audit::record(&mut tx, &me.user.id, Event::EmailChangeRequested, new.as_str(), &ctx.client).await;
     tx.commit().await?;
     mailer.wake();
+    deadline.wait().await;
     Ok(Reply::done(
         config.absolute("/account"),
         format!("We sent a link to {} to confirm it. Your address changes when you open it.", new.as_str()),
