@@ -42,7 +42,11 @@ impl Base {
             csrf_token: csrf.0.clone(),
             base_path: config.base_path.clone(),
             flash: flash.map(|f| FlashView {
-                kind: if f.kind() == "success" { "success" } else { "error" },
+                kind: match f.kind() {
+                    "success" => "success",
+                    "info" => "info",
+                    _ => "error",
+                },
                 message: f.message().to_string(),
             }),
         }

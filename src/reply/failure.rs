@@ -132,7 +132,7 @@ impl<'r> Responder<'r, 'static> for Error {
                 req.rocket().state::<AuthConfig>().map(|c| c.absolute(path)).unwrap_or_else(|| path.clone());
             if ReplyMode::of(req).is_html() {
                 let message = "For your security, confirm it is you to continue.".to_string();
-                return super::Reply::RedirectFlash { url, kind: "error", message }.respond_to(req);
+                return super::Reply::RedirectFlash { url, kind: "info", message }.respond_to(req);
             }
             return Failure::refused(Status::Forbidden, "ReauthRequired", url).respond_to(req);
         }

@@ -27,6 +27,7 @@ async fn a_stale_session_is_sent_to_reauth_and_nothing_changes() {
     let page = app.get("/reauth?callbackUrl=%2Faccount").await;
     assert_eq!(page.status, Status::Ok);
     assert!(page.body.contains("confirm it is you to continue"), "the flash says why");
+    assert!(page.body.contains("alert-info"), "as a notice, not an error");
     assert!(page.body.contains("name=\"password\"") && page.body.contains(&email));
     // A script is told with 403 and where to go.
     let res = app

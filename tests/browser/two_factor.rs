@@ -57,6 +57,20 @@ async fn sign_in_with_password(browser: &Browser, at: &dyn Fn(&str) -> String) {
     assert_text(browser, "type the code it shows for grace@example.com").await;
 }
 
+/// Makes the sessions' last authentication older than sudo mode allows, in the app's
+/// database file.
+async fn age_authentication(db: &TempDb) {
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{ConnectOptions, Connection};
+    let options = SqliteConnectOptions::new().filename(&db.0).busy_timeout(Duration::from_secs(5));
+    let mut conn = options.connect().await.expect("the app's database");
+    sqlx::query("UPDATE sessions SET authenticated_at = authenticated_at - 100000")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+}
+
 async fn text_of(browser: &Browser, css: &str) -> String {
     let text = browser
         .script("return document.querySelector(arguments[0]).textContent", serde_json::json!([css]))
@@ -147,6 +161,19 @@ async fn two_factor_enrolment_and_sign_in_with_a_code_or_a_recovery_code_work_in
     wait_for_url(&browser, "signed in with a recovery code", |u| u == at("/sessions")).await;
     mail.wait_for_subject("grace@example.com", "A recovery code was used").await;
     browser.goto(&at("/account/two-factor")).await;
+    assert_text(&browser, "9 of 10 left").await;
+
+    // Sudo mode ran out (as AUTH_REAUTH_MAX_AGE after the sign-in): the page asks first,
+    // then comes back.
+    age_authentication(&db).await;
+    browser.goto(&at("/account/two-factor")).await;
+    wait_for_url(&browser, "the reauth page", |u| u.starts_with(&at("/reauth?callbackUrl="))).await;
+    assert_text(&browser, "Confirm it is you").await;
+    assert_accessible_form(&browser).await;
+    assert_axe_clean(&browser, &axe).await;
+    shots.take(&browser, "reauth").await;
+    browser.submit(&[("#password", PASSWORD)], "form[action='/reauth'] button.btn-primary").await;
+    wait_for_url(&browser, "back on the two-factor page", |u| u == at("/account/two-factor")).await;
     assert_text(&browser, "9 of 10 left").await;
     sign_out(&browser).await;
     sign_in_with_password(&browser, &at).await;
