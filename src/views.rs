@@ -285,6 +285,8 @@ pub struct TwoFactorPage {
     pub recovery_codes_left: i64,
     /// While TOTP is off: the enrolment shown.
     pub enrolment: Option<EnrolmentView>,
+    /// While TOTP is off and the session is outside sudo mode: where to confirm first.
+    pub reauth_url: Option<String>,
     pub error: Option<String>,
     pub errors: FieldErrors,
 }

@@ -1,7 +1,8 @@
 //! `/account/two-factor`: turning TOTP on (a QR code, the key as text, a first code)
-//! and off, and renewing the recovery codes. Every route here is a sudo action: a
+//! and off, and renewing the recovery codes. Every action here is a sudo action: a
 //! session that did not prove its user in the last `AUTH_REAUTH_MAX_AGE` seconds is
-//! sent to `/reauth` first (the page too: it shows a new secret).
+//! sent to `/reauth` first. The page shows the state to any session, and a new secret
+//! only to a fresh one.
 
 use rocket::http::Status;
 use rocket::request::FlashMessage;
@@ -55,13 +56,17 @@ async fn render(
 ) -> Result<Html> {
     let mut conn = ctx.db.conn().await?;
     let status = second_factor::status(&mut conn, &me.user.id).await?;
+    let fresh = sudo::fresh(ctx.config, me);
     let enrolment = match status.totp_since {
-        Some(_) => None,
-        None => {
+        None if fresh => {
             let secret = second_factor::enrolment(ctx.config, &mut conn, &me.user.id, &me.id).await?;
             Some(enrolment_view(ctx, me, &secret)?)
         }
+        _ => None,
     };
+    // A stale session sees no secret: setting up starts with confirming it is you.
+    let reauth_url =
+        (status.totp_since.is_none() && !fresh).then(|| ctx.config.absolute(&sudo::reauth_path(PAGE)));
     let now = now();
     Ok(Html::render(
         "two_factor",
@@ -70,18 +75,19 @@ async fn render(
             totp_since: status.totp_since.map(|t| TimeView::new(t, now)),
             recovery_codes_left: status.recovery_codes_left,
             enrolment,
+            reauth_url,
             error,
             errors,
         },
     ))
 }
 
-/// `GET /account/two-factor` (sudo): the state, and while TOTP is off, an enrolment:
-/// the QR code and the key of a secret kept server-side for this session, ten minutes
-/// (a reload shows the same one; starting after it ran out makes a new one).
+/// `GET /account/two-factor`: the state, and while TOTP is off, an enrolment: the QR
+/// code and the key of a secret kept server-side for this session, ten minutes (a
+/// reload shows the same one; starting after it ran out makes a new one). A session
+/// outside sudo mode gets no secret, only a link to `/reauth` that comes back here.
 #[get("/account/two-factor")]
 async fn page(me: SignedIn<'_>, ctx: Ctx<'_>, flash: Option<FlashMessage<'_>>) -> Result<Html> {
-    sudo::require(ctx.config, me.0, PAGE)?;
     render(&ctx, me.0, flash, None, FieldErrors::new()).await
 }
 

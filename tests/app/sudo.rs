@@ -64,11 +64,17 @@ async fn every_sudo_action_asks_and_revoking_sessions_does_not() {
         fields.push(("csrfToken", &csrf));
         app.post_form(path, &fields).await.assert_redirects_to(&format!("/reauth?callbackUrl={back}"));
     }
-    for path in ["/account/two-factor", "/account/export"] {
-        let res = app.get(path).await;
-        assert_eq!(res.status, Status::SeeOther, "{path}");
-        assert!(res.location().unwrap().contains("/reauth?callbackUrl="), "{path}");
-    }
+    let res = app.get("/account/export").await;
+    assert_eq!(res.status, Status::SeeOther);
+    assert!(res.location().unwrap().contains("/reauth?callbackUrl=%2Faccount"));
+    // The two-factor page shows the state, but no secret, only the way to confirm.
+    let page = app.get("/account/two-factor").await;
+    assert_eq!(page.status, Status::Ok);
+    assert!(!page.body.contains("totp-secret") && !page.body.contains("<svg"), "{}", page.body);
+    assert!(page.body.contains("/reauth?callbackUrl=%2Faccount%2Ftwo-factor"));
+    let enrolments =
+        "SELECT COUNT(*) FROM totp_enrolments e JOIN users u ON u.id = e.user_id WHERE u.email = $1";
+    assert_eq!(app.count(enrolments, &email).await, 0, "no secret was made for a stale session");
     assert_eq!(app.user_count().await, 1);
     // Changing the password asks for the current one, not for sudo.
     let res = app
