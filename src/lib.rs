@@ -33,6 +33,8 @@ pub mod primitives;
 pub mod reply;
 /// Every route and catcher.
 pub mod routes;
+/// How times are written: for people, relative, ISO.
+pub mod times;
 /// Template contexts.
 pub mod views;
 

@@ -52,7 +52,8 @@ impl<'r> Ctx<'r> {
         extra: serde_json::Value,
     ) -> bool {
         let (Some(mailer), Some(to)) = (self.mailer(), to) else { return false };
-        notices::queue(mailer, self.config, conn, kind, to, &self.client, extra).await;
+        let from = notices::Origin { user_agent: &self.client.user_agent, ip: &self.client.ip };
+        notices::queue(mailer, self.config, conn, kind, to, from, extra).await;
         true
     }
 

@@ -6,10 +6,16 @@
 use serde_json::{json, Value};
 
 use super::{Kind, Mailer};
-use crate::auth::client::ClientInfo;
 use crate::config::AuthConfig;
 use crate::db::Conn;
 use crate::domain::{describe_device, Email};
+
+/// Where the change came from, as the notice tells it.
+pub struct Origin<'a> {
+    pub user_agent: &'a str,
+    /// Empty when unknown.
+    pub ip: &'a str,
+}
 
 /// Queues a `kind` notice to `to` on `conn`, saying when, from which device and IP
 /// (and what `extra` adds). Call [`Mailer::wake`] after the transaction commits.
@@ -19,14 +25,14 @@ pub async fn queue(
     conn: &mut Conn,
     kind: Kind,
     to: &str,
-    client: &ClientInfo,
+    from: Origin<'_>,
     extra: Value,
 ) {
     let Ok(to) = Email::parse(to) else { return };
     let mut context = json!({
-        "when": crate::views::human_time(crate::primitives::now()),
-        "device": describe_device(&client.user_agent),
-        "ip": if client.ip.is_empty() { "an unknown address".to_string() } else { client.ip.clone() },
+        "when": crate::times::human_time(crate::primitives::now()),
+        "device": describe_device(from.user_agent),
+        "ip": if from.ip.is_empty() { "an unknown address" } else { from.ip },
     });
     if let (Value::Object(map), Value::Object(more)) = (&mut context, extra) {
         map.extend(more);
