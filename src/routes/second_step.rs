@@ -26,9 +26,6 @@ pub fn routes() -> Vec<Route> {
     routes![page, submit]
 }
 
-/// Longest code read (a recovery code with spaces is 12 characters).
-const CODE_MAX: usize = 64;
-
 fn render(ctx: &Ctx<'_>, p: &Pending, flash: Option<FlashMessage<'_>>, errors: FieldErrors) -> Html {
     let error = (!errors.is_empty()).then(|| "The code was not accepted.".to_string());
     let page = SecondStepPage {
@@ -83,10 +80,7 @@ async fn submit(form: Payload<CodeForm>, ctx: Ctx<'_>) -> Result<Reply> {
     let ip = throttle::ip(config, Action::SignIn, &ctx.client.ip);
     throttle::take(&mut conn, &[&ip, &account], now()).await?;
     let raw = form.code.unwrap_or_default();
-    let answer = match raw.len() {
-        0..=CODE_MAX => second_factor::check(config, &mut conn, &p.user_id, raw.trim(), true).await?,
-        _ => None,
-    };
+    let answer = second_factor::check(config, &mut conn, &p.user_id, raw.trim(), true).await?;
     let Some(answer) = answer else {
         audit::record(&mut conn, &p.user_id, Event::SecondFactorFailed, "", &ctx.client).await;
         if pending::fail(&mut conn, ctx.jar, config, &p).await? {

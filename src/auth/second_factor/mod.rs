@@ -25,6 +25,9 @@ pub const RECOVERY_CODES: usize = 10;
 const RECOVERY_LEN: usize = 10;
 /// Lowercase letters and digits without the ones people misread (0/o, 1/l/i).
 const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+/// The longest input read as a code (a recovery code typed with spaces is 12
+/// characters); anything longer is refused before it is parsed.
+const TYPED_MAX: usize = 64;
 /// How long an enrolment waits for its first code.
 pub const ENROLMENT_TTL: i64 = 600;
 
@@ -79,7 +82,8 @@ fn recovery_hash(code: &str) -> String {
 }
 
 /// Checks what the user typed: a TOTP code (six digits), or, with `recovery`, one of
-/// their recovery codes. `None` for a wrong, reused, malformed or out-of-window code.
+/// their recovery codes. `None` for a wrong, reused, malformed, over-long or
+/// out-of-window code.
 /// A TOTP code is used up by the same statement that checks its step is new, and a
 /// recovery code by the statement that deletes it, so two requests with one code
 /// cannot both pass.
@@ -90,6 +94,9 @@ pub async fn check(
     raw: &str,
     recovery: bool,
 ) -> Result<Option<Answer>, Error> {
+    if raw.len() > TYPED_MAX {
+        return Ok(None);
+    }
     if let Some(code) = totp::parse_code(raw) {
         let Some(row) = two_factor::find_totp(conn, user_id).await? else { return Ok(None) };
         let Some(opened) = seal::open(config.secrets(), user_id, &row.secret) else {
